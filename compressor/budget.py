@@ -1,0 +1,177 @@
+"""Turning scored candidate spans into an output that meets a token budget exactly.
+
+Shared by every method: greedy selection by score (ties: earlier first), exact recount of the assembled
+text, removal of the weakest spans if the joins cost more than estimated, then filling the last tokens
+with a word-boundary prefix of the best unkept, non-atomic span, so that the output lands within
+[min_fill * budget, budget] whenever the input allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from compressor.methods.base import Candidate
+from compressor.result import Span
+from compressor.tokens import count_many, count_tokens, get_encoding
+from retriever.structure import json_container
+
+DOC_SEPARATOR = "\n\n"
+
+
+def resolve_budget(original_tokens: int, rate: float | None, target_tokens: int | None) -> int:
+    """The token budget for ``rate`` (fraction kept) or ``target_tokens`` (hard ceiling)."""
+    if target_tokens is not None:
+        return target_tokens
+    return max(1, int(original_tokens * (rate if rate is not None else 0.33)))
+
+
+def _separator(gap: str) -> str:
+    if not gap or gap.isspace():
+        return gap
+    if "\n\n" in gap:
+        return "\n\n"
+    if "\n" in gap:
+        return "\n"
+    return " " if any(ch.isspace() for ch in gap) else ""
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Sort spans by (doc, start) and merge overlapping ones (keeping the higher score)."""
+    merged: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.doc, s.start, s.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.doc == s.doc and s.start < last.end:
+            scores = [x for x in (last.score, s.score) if x is not None]
+            merged[-1] = Span(doc=s.doc, start=last.start, end=max(last.end, s.end),
+                              score=max(scores) if scores else None)
+        else:
+            merged.append(s)
+    return merged
+
+
+def assemble(documents: list[str], spans: list[Span], json_docs: frozenset[int] = frozenset()) -> list[str]:
+    """Per-document output text for the kept ``spans`` (original gaps' whitespace becomes the joint)."""
+    by_doc: dict[int, list[Span]] = {}
+    for s in merge_spans(spans):
+        by_doc.setdefault(s.doc, []).append(s)
+    outputs = []
+    for d, text in enumerate(documents):
+        kept = by_doc.get(d, [])
+        if not kept:
+            outputs.append("")
+        elif d in json_docs:
+            opener, closer = json_container(text)
+            outputs.append(opener + ", ".join(text[s.start : s.end] for s in kept) + closer)
+        else:
+            parts = [text[kept[0].start : kept[0].end]]
+            for prev, cur in zip(kept, kept[1:]):
+                parts.append(_separator(text[prev.end : cur.start]))
+                parts.append(text[cur.start : cur.end])
+            outputs.append("".join(parts))
+    return outputs
+
+
+def join_documents(texts: list[str]) -> str:
+    return DOC_SEPARATOR.join(t for t in texts if t)
+
+
+@dataclass
+class Fitted:
+    """The output of ``fit``: per-document texts, the joined text, its token count and the kept spans."""
+
+    documents: list[str]
+    text: str
+    tokens: int
+    spans: list[Span]
+
+
+class _Assembler:
+    def __init__(self, documents: list[str], json_docs: frozenset[int], encoding: str):
+        self.documents, self.json_docs, self.encoding = documents, json_docs, encoding
+
+    def __call__(self, spans: list[Span]) -> Fitted:
+        docs = assemble(self.documents, spans, self.json_docs)
+        text = join_documents(docs)
+        return Fitted(docs, text, count_tokens(text, self.encoding), merge_spans(spans))
+
+
+def fit(
+    documents: list[str],
+    candidates: list[Candidate],
+    budget: int,
+    encoding: str,
+    *,
+    json_docs: frozenset[int] = frozenset(),
+    min_fill: float = 0.9,
+    protected: list[tuple[int, int, int]] = (),
+) -> Fitted:
+    """Keep the best candidates so that the assembled output has at most ``budget`` tokens.
+
+    ``protected`` spans ``(doc, start, end)`` (code blocks, tables) are never cut by the final fill.
+    """
+    build = _Assembler(documents, json_docs, encoding)
+    if not candidates or budget <= 0:
+        return build([])
+    texts = [documents[c.doc][c.start : c.end] for c in candidates]
+    costs = np.asarray(count_many(texts, encoding)) + 1  # +1: the joint between spans
+    scores = np.asarray([c.score for c in candidates], dtype=float)
+    positions = np.asarray([(c.doc, c.start) for c in candidates])
+    order = np.lexsort((positions[:, 1], positions[:, 0], -np.nan_to_num(scores, nan=-np.inf)))
+
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        if used + costs[i] <= budget:
+            chosen.append(int(i))
+            used += int(costs[i])
+    spans = [Span(doc=candidates[i].doc, start=candidates[i].start, end=candidates[i].end,
+                  score=float(scores[i])) for i in chosen]
+    result = build(spans)
+    while result.tokens > budget and spans:  # joins cost more than estimated: drop the weakest
+        spans.pop()
+        result = build(spans)
+    taken = set(chosen[: len(spans)])
+    for i in order:
+        if result.tokens >= min_fill * budget:
+            break
+        if int(i) in taken or candidates[i].atomic:
+            continue
+        result = _fill_with_prefix(build, result, candidates[i], float(scores[i]), budget, documents,
+                                   protected) or result
+        spans = result.spans
+    return result
+
+
+def _fill_with_prefix(build: _Assembler, current: Fitted, cand: Candidate, score: float, budget: int,
+                      documents: list[str], protected: list[tuple[int, int, int]]) -> Fitted | None:
+    """Add the longest word-boundary prefix of ``cand`` that keeps the output within budget, if any."""
+    room = budget - current.tokens
+    if room < 2:
+        return None
+    text = documents[cand.doc][cand.start : cand.end]
+    enc = get_encoding(build.encoding)
+    ids = enc.encode_ordinary(text)
+    take = min(len(ids), room - 1)
+    while take > 0:
+        # decode_bytes + ignore: a true character prefix of ``text`` even when a token splits a character
+        prefix = enc.decode_bytes(ids[:take]).decode("utf-8", errors="ignore")
+        cut = prefix.rfind(" ") if take < len(ids) and " " in prefix.strip() else len(prefix.rstrip())
+        cut = _outside_protected(cand.doc, cand.start, cand.start + cut, protected) - cand.start
+        if cut <= 0:
+            return None
+        span = Span(doc=cand.doc, start=cand.start, end=cand.start + cut, score=score)
+        trial = build(current.spans + [span])
+        if trial.tokens <= budget:
+            return trial
+        take -= max(1, trial.tokens - budget)
+    return None
+
+
+def _outside_protected(doc: int, start: int, end: int, protected: list[tuple[int, int, int]]) -> int:
+    """Move a cut at ``end`` back to the start of any protected block it would split."""
+    for d, p_start, p_end in protected:
+        if d == doc and p_start < end < p_end:
+            return max(start, p_start)
+    return end

@@ -1,0 +1,12 @@
+"""Chunking and retrieval: structure-aware units and pages, hybrid page retrieval, evidence spans."""
+
+from retriever.chunker import Chunked, Page, Unit, chunk
+from retriever.evidence import Evidence, EvidenceFinder
+from retriever.hybrid import HybridScorer
+from retriever.pages import PageRetriever, select_in_order
+from retriever.sentences import sentence_offsets
+
+__all__ = [
+    "Chunked", "Evidence", "EvidenceFinder", "HybridScorer", "Page", "PageRetriever", "Unit", "chunk",
+    "select_in_order", "sentence_offsets",
+]

@@ -1,0 +1,57 @@
+"""Hybrid relevance: dense cosine (FAISS) blended with BM25, each min-max normalised per request.
+
+Without a query, relevance falls back to centrality: similarity to the mean of all embedded texts,
+a question-agnostic signal of what the document is about.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retriever.dense import DenseIndex
+from retriever.embeddings import Embedder, get_embedder
+from retriever.lexical import bm25_scores
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x, dtype=float)
+
+
+class HybridScorer:
+    """Scores texts against a query: ``dense_weight * dense + (1 - dense_weight) * bm25``."""
+
+    def __init__(self, embedder: Embedder | None = None, *, dense_weight: float = 0.5, use_dense: bool = True):
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be in [0, 1], got {dense_weight}")
+        self._embedder = embedder
+        self.dense_weight = dense_weight if use_dense else 0.0
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def dense(self, texts: list[str], query: str | None) -> np.ndarray:
+        vectors = self.embedder.encode(texts)
+        if query:
+            q = self.embedder.encode([query])[0]
+        else:
+            q = vectors.mean(axis=0)
+            q /= np.linalg.norm(q) or 1.0
+        return DenseIndex(vectors).scores(q)
+
+    def scores(self, texts: list[str], query: str | None) -> np.ndarray:
+        """Relevance in [0, 1] of each text (higher is more relevant)."""
+        if not texts:
+            return np.zeros(0)
+        lexical = _normalise(bm25_scores(texts, query)) if query else np.zeros(len(texts))
+        if self.dense_weight == 0.0:
+            return lexical
+        dense = _normalise(self.dense(texts, query))
+        if not query:
+            return dense
+        return self.dense_weight * dense + (1.0 - self.dense_weight) * lexical

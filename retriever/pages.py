@@ -1,0 +1,43 @@
+"""RetroLM-style page retrieval: score token-budgeted pages, keep the best under a budget, in order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compressor.tokens import DEFAULT_ENCODING
+from retriever.chunker import Page, chunk
+from retriever.hybrid import HybridScorer
+
+
+def select_in_order(tokens: list[int], scores: np.ndarray, budget: int) -> list[int]:
+    """Indices of the highest-scoring items whose tokens fit in ``budget``, returned in original order."""
+    chosen, used = [], 0
+    for i in np.argsort(-np.asarray(scores), kind="stable"):
+        if used + tokens[i] <= budget:
+            chosen.append(int(i))
+            used += tokens[i]
+    return sorted(chosen)
+
+
+class PageRetriever:
+    """Hybrid (BM25 + dense/FAISS) page retrieval that preserves the order of the kept pages."""
+
+    def __init__(self, scorer: HybridScorer | None = None, *, page_tokens: int = 256,
+                 encoding: str = DEFAULT_ENCODING):
+        self.scorer = scorer or HybridScorer()
+        self.page_tokens = page_tokens
+        self.encoding = encoding
+
+    def score_pages(self, documents: list[str], pages: list[Page], query: str | None) -> np.ndarray:
+        return self.scorer.scores([documents[p.doc][p.start : p.end] for p in pages], query)
+
+    def select(self, documents: list[str], pages: list[Page], query: str | None, budget: int) -> list[Page]:
+        """The best pages within ``budget`` tokens, in document order."""
+        scores = self.score_pages(documents, pages, query)
+        return [pages[i] for i in select_in_order([p.tokens for p in pages], scores, budget)]
+
+    def retrieve(self, context: str | list[str], query: str | None, budget: int) -> list[Page]:
+        """Chunk ``context`` into pages and return the best ones within ``budget`` tokens, in order."""
+        documents = [context] if isinstance(context, str) else list(context)
+        pages = chunk(documents, page_tokens=self.page_tokens, encoding=self.encoding).pages
+        return self.select(documents, pages, query, budget)

@@ -1,0 +1,124 @@
+"""Finding the blocks of a document that must survive compression as units.
+
+Fenced code, Markdown tables and headings are detected line by line; a document that is one JSON value
+is split into its top-level members, so keeping any subset of them still gives valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_TABLE = re.compile(r"^\s*\|")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of lines ``[start, end)`` of one kind: prose, code, table, heading or json."""
+
+    start: int
+    end: int
+    kind: str
+
+    @property
+    def atomic(self) -> bool:
+        return self.kind in ("code", "table", "json", "heading")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        spans.append((pos, pos + len(line)))
+        pos += len(line)
+    return spans
+
+
+def _line_kind(line: str) -> str:
+    if _HEADING.match(line):
+        return "heading"
+    if _TABLE.match(line):
+        return "table"
+    return "prose"
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Split ``text`` into blocks; fenced code and tables are never cut inside."""
+    blocks: list[Block] = []
+    fence: str | None = None
+    fence_start = 0
+    for start, end in _lines(text):
+        line = text[start:end]
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                blocks.append(Block(fence_start, end, "code"))
+                fence = None
+            continue
+        if m:
+            fence, fence_start = m.group(1), start
+            continue
+        kind = _line_kind(line)
+        if blocks and kind in ("table", "prose") and blocks[-1].kind == kind and blocks[-1].end == start:
+            blocks[-1] = Block(blocks[-1].start, end, kind)
+        else:
+            blocks.append(Block(start, end, kind))
+    if fence is not None:  # an unclosed fence runs to the end, as Markdown renders it
+        blocks.append(Block(fence_start, len(text), "code"))
+    return blocks
+
+
+def json_members(text: str) -> list[tuple[int, int]] | None:
+    """Offsets of the top-level members of a JSON document (array items or ``"key": value`` pairs).
+
+    Returns None when ``text`` is not a JSON object or array.
+    """
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return None
+    open_at = text.index(stripped[0])
+    members, depth, in_str, esc, start = [], 0, False, False, open_at + 1
+    for i in range(open_at, len(text)):
+        ch = text[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                _add_member(text, start, i, members)
+                break
+        elif ch == "," and depth == 1:
+            _add_member(text, start, i, members)
+            start = i + 1
+    return members
+
+
+def _add_member(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))
+
+
+def json_container(text: str) -> tuple[str, str]:
+    """The opening and closing bracket of a JSON document already known to be an object or array."""
+    opener = text.strip()[0]
+    return opener, "]" if opener == "[" else "}"
