@@ -72,14 +72,16 @@ def rouge_zh_score(prediction: str, ground_truth: str, **_: object) -> float:
     return rouge_score(" ".join(jieba_cut(prediction)), " ".join(jieba_cut(ground_truth)))
 
 
-def classification_score(prediction: str, ground_truth: str, *, all_classes: Sequence[str], **_: object) -> float:
+def classification_score(
+    prediction: str, ground_truth: str, *, all_classes: Sequence[str], **_: object
+) -> float:
     """1/len(matches) when the gold label is among the class names found in the prediction, else 0.
 
     A match that is a proper substring of the gold label is dropped; like the reference, the removal
     happens while iterating, so the element right after a removed one is skipped (not examined).
     """
     matches = [name for name in all_classes if name in prediction]
-    for term in matches:  # noqa: B007 - mutating while iterating is the reference behaviour
+    for term in matches:  # mutating while iterating: the reference behaviour
         if term in ground_truth and term != ground_truth:
             matches.remove(term)
     return 1.0 / len(matches) if ground_truth in matches else 0.0
@@ -111,7 +113,11 @@ def code_sim_score(prediction: str, ground_truth: str, **_: object) -> float:
     from fuzzywuzzy import fuzz
 
     line = next(
-        (ln for ln in prediction.lstrip("\n").split("\n") if "`" not in ln and "#" not in ln and "//" not in ln),
+        (
+            ln
+            for ln in prediction.lstrip("\n").split("\n")
+            if "`" not in ln and "#" not in ln and "//" not in ln
+        ),
         "",
     )
     return fuzz.ratio(line, ground_truth) / 100

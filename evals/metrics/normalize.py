@@ -13,9 +13,7 @@ from functools import lru_cache
 from unidecode import unidecode
 
 # LongBench's Chinese punctuation set, extended with ASCII punctuation (metrics.py, normalize_zh_answer).
-_CN_PUNCTUATION = (
-    "！？｡。＂＃＄％＆＇（）＊＋，－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､、〃》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏."
-)
+_CN_PUNCTUATION = "！？｡。＂＃＄％＆＇（）＊＋，－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､、〃》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏."
 _ASCII_PUNCT = frozenset(string.punctuation)
 _ALL_PUNCT = frozenset(string.punctuation + _CN_PUNCTUATION)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

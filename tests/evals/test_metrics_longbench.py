@@ -59,7 +59,9 @@ def test_first_line_rule_applies_only_to_its_tasks():
     pred = "\nParis\nQuestion: and then?\nAnswer: London"
     assert lb.score_item("triviaqa", pred, ["Paris"]) == 1.0
     assert lb.score_item("hotpotqa", pred, ["Paris"]) < 1.0
-    assert lb.score_item("hotpotqa_e", "Paris", ["London", "Paris"]) == 1.0  # LongBench-E name, max over golds
+    assert (
+        lb.score_item("hotpotqa_e", "Paris", ["London", "Paris"]) == 1.0
+    )  # LongBench-E name, max over golds
     assert lb.score_item("hotpotqa", "Paris", []) == 0.0
 
 

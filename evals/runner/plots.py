@@ -1,0 +1,66 @@
+"""Matplotlib PNGs of a run: score vs achieved compression per method, and compressor latency per method."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.runner.config import NO_COMPRESSION
+from evals.runner.summary import AVERAGE
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display here or in CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_score_vs_ratio(summary: Sequence[dict], path: Path, title: str = "") -> Path:
+    """Average score against achieved compression ratio, one line per method (the baseline dashed)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    avgs = [s for s in summary if s["task"] == AVERAGE and s["score"] is not None]
+    for method in dict.fromkeys(s["method"] for s in avgs):
+        pts = sorted((s["ratio"], s["score"]) for s in avgs if s["method"] == method)
+        if method == NO_COMPRESSION:
+            ax.axhline(pts[0][1], linestyle="--", color="grey", label="no compression")
+            continue
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("achieved compression (original / compressed tokens, log)")
+    ax.set_ylabel("score (average over tasks)")
+    ax.set_title(title or "Score vs compression")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_latency(summary: Sequence[dict], path: Path, title: str = "") -> Path:
+    """Mean compressor latency per item (ms), grouped bars: methods on x, one bar per rate."""
+    plt = _pyplot()
+    avgs = [s for s in summary if s["task"] == AVERAGE and s["method"] != NO_COMPRESSION]
+    methods = list(dict.fromkeys(s["method"] for s in avgs))
+    rates = sorted({s["rate"] for s in avgs}, reverse=True)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    width = 0.8 / max(len(rates), 1)
+    for i, rate in enumerate(rates):
+        ms = [
+            next((s["compress_ms"] for s in avgs if s["method"] == m and s["rate"] == rate), 0.0)
+            for m in methods
+        ]
+        ax.bar([j + i * width for j in range(len(methods))], ms, width, label=f"rate {rate:g}")
+    ax.set_xticks([j + width * (len(rates) - 1) / 2 for j in range(len(methods))], methods)
+    ax.set_ylabel("compressor latency per item (ms)")
+    ax.set_yscale("log")
+    ax.set_title(title or "Compressor latency")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
