@@ -85,7 +85,9 @@ class Pipeline:
                   timings: dict[str, float]) -> CompressionResult:
         cfg = self.config
         with _timed(timings, "chunk"):
-            chunked = chunk(documents, page_tokens=cfg.coarse.page_tokens, encoding=encoding)
+            # pages no bigger than half the budget, so the coarse stage can always keep a few
+            page_tokens = min(cfg.coarse.page_tokens, max(32, budget // 2))
+            chunked = chunk(documents, page_tokens=page_tokens, encoding=encoding)
         units = chunked.units
         regions = [Region(i, 0, len(d)) for i, d in enumerate(documents)]
         if self._use_coarse(impl, coarse, original, budget):
@@ -116,8 +118,10 @@ class Pipeline:
     def _coarse(self, documents: list[str], chunked: Chunked, query: str | None,
                 budget: int) -> tuple[list[Unit], list[Region]]:
         cfg = self.config.coarse
-        retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight), page_tokens=cfg.page_tokens)
+        retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight))
         pages = retriever.select(documents, chunked.pages, query, int(cfg.multiple * budget))
+        if not pages:  # every page is larger than the coarse budget: let the method see everything
+            return chunked.units, [Region(i, 0, len(d)) for i, d in enumerate(documents)]
         units = [chunked.units[i] for p in pages for i in p.units]
         return units, [Region(p.doc, p.start, p.end) for p in pages]
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from retriever.chunker import Unit
+if TYPE_CHECKING:  # retriever imports compressor.tokens: keep this edge type-only
+    from retriever.chunker import Unit
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Request:
     budget: int
     encoding: str
     regions: list[Region]
-    units: list[Unit]
+    units: list["Unit"]
     options: dict[str, Any] = field(default_factory=dict)
 
     def region_texts(self) -> list[str]:

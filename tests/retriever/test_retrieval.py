@@ -1,0 +1,62 @@
+"""Page retrieval and evidence spans on real HotpotQA text (offline MiniLM + BM25 + FAISS)."""
+
+import gzip
+import json
+import os
+
+import numpy as np
+import pytest
+
+from retriever import EvidenceFinder, HybridScorer, PageRetriever, select_in_order
+from retriever.dense import DenseIndex
+
+
+@pytest.fixture(scope="module")
+def hotpot(shared_data):
+    with gzip.open(os.path.join(shared_data, "hotpotqa", "distractor.jsonl.gz"), "rt") as f:
+        item = json.loads(f.readline())
+    paragraphs = [f"{title}\n{''.join(sents)}" for title, sents in item["context"]]
+    return item, paragraphs
+
+
+def test_select_in_order_keeps_order_and_budget():
+    chosen = select_in_order([10, 10, 10, 10], np.array([0.1, 0.9, 0.5, 0.8]), 25)
+    assert chosen == [1, 3]
+
+
+def test_dense_index_scores_by_cosine():
+    v = np.eye(3, dtype=np.float32)
+    assert DenseIndex(v).scores(np.array([0, 1, 0], np.float32)).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_hybrid_prefers_the_supporting_paragraph(hotpot):
+    item, paragraphs = hotpot
+    scores = HybridScorer().scores(paragraphs, item["question"])
+    gold = {t for t, _ in item["supporting_facts"]}
+    best = paragraphs[int(np.argmax(scores))].split("\n")[0]
+    assert best in gold
+
+
+def test_page_retriever_returns_pages_in_order_within_budget(hotpot):
+    item, paragraphs = hotpot
+    pages = PageRetriever(page_tokens=64).retrieve(paragraphs, item["question"], 200)
+    assert sum(p.tokens for p in pages) <= 200
+    assert [(p.doc, p.start) for p in pages] == sorted((p.doc, p.start) for p in pages)
+
+
+def test_evidence_spans_are_sentence_aligned_and_find_the_answer(hotpot):
+    item, paragraphs = hotpot
+    context = "\n\n".join(paragraphs)
+    spans = EvidenceFinder().find(context, item["question"], budget=300)
+    assert spans and sum(e.tokens for e in spans) <= 300
+    texts = [context[e.start : e.end] for e in spans]
+    assert all(t == t.strip() for t in texts)
+    context_sents = dict((t, s) for t, s in item["context"])
+    support = [context_sents[t][i].strip() for t, i in item["supporting_facts"] if i < len(context_sents[t])]
+    assert any(fact in t for fact in support for t in texts)
+
+
+def test_without_query_scores_by_centrality():
+    texts = ["Trains run on rails.", "Rail trains and rail tracks.", "Bananas are yellow fruit."]
+    scores = HybridScorer().scores(texts, None)
+    assert scores[2] == scores.min()
