@@ -41,10 +41,12 @@ def plot_score_vs_ratio(summary: Sequence[dict], path: Path, title: str = "") ->
     return path
 
 
-def plot_latency(summary: Sequence[dict], path: Path, title: str = "") -> Path:
-    """Mean compressor latency per item (ms), grouped bars: methods on x, one bar per rate."""
-    plt = _pyplot()
+def plot_latency(summary: Sequence[dict], path: Path, title: str = "") -> Path | None:
+    """Mean compressor latency per item (ms), grouped bars: methods on x, one bar per rate (None: no method)."""
     avgs = [s for s in summary if s["task"] == AVERAGE and s["method"] != NO_COMPRESSION]
+    if not avgs:
+        return None
+    plt = _pyplot()
     methods = list(dict.fromkeys(s["method"] for s in avgs))
     rates = sorted({s["rate"] for s in avgs}, reverse=True)
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -65,7 +65,8 @@ def run_on_ray(
 ) -> None:
     """Evaluate ``units`` on Ray, calling ``on_result(status, payload)`` on the driver as batches finish."""
     ray = _ray()
-    if not ray.is_initialized():
+    started = not ray.is_initialized()
+    if started:
         ray.init(
             address=os.environ.get("RAY_ADDRESS"),
             include_dashboard=False,
@@ -74,10 +75,14 @@ def run_on_ray(
                 "env_vars": {"PYTHONPATH": _REPO, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
             },
         )
-    remote = ray.remote(_evaluate_batch)
-    options = tuple(sorted(reader_options.items()))
-    pending = [remote.remote(b, options, encoding, window) for b in _batches(units, batch_size)]
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        for status, payload in ray.get(done[0]):
-            on_result(status, payload)
+    try:
+        remote = ray.remote(_evaluate_batch)
+        options = tuple(sorted(reader_options.items()))
+        pending = [remote.remote(b, options, encoding, window) for b in _batches(units, batch_size)]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for status, payload in ray.get(done[0]):
+                on_result(status, payload)
+    finally:
+        if started:  # a cluster we joined or started ourselves is left the way we found it
+            ray.shutdown()

@@ -81,7 +81,8 @@ def _write_outputs(
     write_csv(summary, files["summary_csv"])
     if summary:
         files["plot_score"] = plot_score_vs_ratio(summary, store.dir / "score_vs_ratio.png", title)
-        files["plot_latency"] = plot_latency(summary, store.dir / "latency.png", title)
+        if latency := plot_latency(summary, store.dir / "latency.png", title):
+            files["plot_latency"] = latency
     return summary, files
 
 

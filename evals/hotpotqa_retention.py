@@ -1,0 +1,61 @@
+"""Gold-answer retention at 3x/5x/10x for every method on HotpotQA (or MuSiQue), with time per question.
+
+    python -m evals.hotpotqa_retention [--set hotpotqa|musique] [--methods a,b] [--factors 3,5,10] [--limit N]
+
+For each item whose answer occurs in the full context, compress to original/F target tokens
+(cl100k_base) and check whether a gold answer still occurs in the output (SQuAD normalisation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tqdm import tqdm
+
+from compressor import available_methods, compress
+from evals.qa_sets import answer_in, load
+
+BASE_METHODS = ["truncate", "retrieve", "cfic", "extractive", "condenser"]
+
+
+def measure(items, method: str, factor: float) -> tuple[float, float, float]:
+    """(answer retention %, mean achieved ratio, seconds per question)."""
+    kept, ratios, start = 0, [], time.perf_counter()
+    for item in tqdm(items, desc=f"{method} {factor:g}x", leave=False):
+        budget = max(1, int(_tokens(item.context) / factor))
+        result = compress(item.context, item.question, target_tokens=budget, method=method)
+        kept += answer_in(result.text, item.answers)
+        ratios.append(result.ratio)
+    elapsed = (time.perf_counter() - start) / max(1, len(items))
+    return 100.0 * kept / max(1, len(items)), sum(ratios) / max(1, len(ratios)), elapsed
+
+
+def _tokens(text: str) -> int:
+    from compressor import count_tokens
+
+    return count_tokens(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", default="hotpotqa", choices=["hotpotqa", "musique"])
+    ap.add_argument("--methods", default=",".join(m for m in BASE_METHODS if m in available_methods()))
+    ap.add_argument("--factors", default="3,5,10")
+    ap.add_argument("--limit", type=int, default=0, help="first N answerable items (0: all)")
+    ap.add_argument("--data", default=None, help="folder holding hotpotqa/ and musique/")
+    args = ap.parse_args(argv)
+    items = load(args.set, args.data)
+    items = items[: args.limit] if args.limit else items
+    factors = [float(f) for f in args.factors.split(",")]
+    compress(items[0].context, items[0].question, rate=0.5)  # load models before timing
+    print(f"{args.set}: {len(items)} items whose answer is in the context; retention % (s/question)\n")
+    print("| method | " + " | ".join(f"{f:g}x" for f in factors) + " |")
+    print("|---|" + "---|" * len(factors))
+    for method in args.methods.split(","):
+        cells = [measure(items, method, f) for f in factors]
+        print(f"| {method} | " + " | ".join(f"{r:.1f} ({t:.3f}s)" for r, _, t in cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
