@@ -1,0 +1,193 @@
+"""CondenserCompressor on real HotpotQA paragraphs: direct, in a ContextualCompressionRetriever, in LCEL."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("langchain_core")
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+from pydantic import ValidationError
+
+from compressor import count_tokens
+from condenser.langchain import CondenserCompressor
+from tests.condenser.hotpotqa import hotpotqa_items
+from tests.condenser.live_server import serve, service_app
+
+try:
+    from langchain_classic.retrievers import ContextualCompressionRetriever
+except ImportError:  # older layouts kept it in langchain itself
+    from langchain.retrievers import ContextualCompressionRetriever
+
+# Query-aware but model-free (BM25 only, no dense coarse stage), so the tests take milliseconds.
+BM25 = {"method": "extractive", "options": {"dense_weight": 0.0, "coarse": False}}
+CONDENSER_KEYS = {"condenser_original_tokens", "condenser_compressed_tokens", "condenser_relevance",
+                  "condenser_method"}
+
+
+class ListRetriever(BaseRetriever):
+    """An in-memory retriever that returns its documents for any query, in order."""
+
+    docs: list[Document]
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return list(self.docs)
+
+
+@pytest.fixture(scope="module")
+def items(shared_data):
+    return hotpotqa_items(shared_data, 3)
+
+
+def documents(item) -> list[Document]:
+    return [Document(page_content=text, metadata={"title": title, "source": "hotpotqa"}, id=f"p{i}")
+            for i, (text, (title, _)) in enumerate(zip(item["paragraphs"], item["context"]))]
+
+
+def gold_titles(item) -> set[str]:
+    return {title for title, _ in item["supporting_facts"]}
+
+
+def assert_pieces_of(original: str, compressed: str) -> None:
+    """``compressed`` is extractive: its words are a subsequence of ``original``'s words."""
+    words = iter(original.split())
+    assert all(any(w == o for o in words) for w in compressed.split()), compressed
+
+
+def test_per_document_budget_keeps_and_extends_metadata(items):
+    docs = documents(items[0])
+    out = CondenserCompressor(rate=0.3, **BM25).compress_documents(docs, items[0]["question"])
+    assert len(out) == len(docs)
+    for before, after in zip(docs, out):
+        meta = after.metadata
+        assert after.id == before.id and meta["title"] == before.metadata["title"]
+        assert CONDENSER_KEYS <= meta.keys() and meta["condenser_method"] == "extractive"
+        assert meta["condenser_original_tokens"] == count_tokens(before.page_content)
+        assert meta["condenser_compressed_tokens"] == count_tokens(after.page_content)
+        assert meta["condenser_compressed_tokens"] <= math.ceil(0.3 * meta["condenser_original_tokens"])
+        assert 0.0 <= meta["condenser_relevance"] <= 1.0
+        assert_pieces_of(before.page_content, after.page_content)
+    assert "condenser_method" not in docs[0].metadata  # the input documents are not mutated
+
+
+def test_joint_budget_is_query_aware_and_drops_empty_documents(items):
+    for item in items:
+        docs = documents(item)
+        out = CondenserCompressor(target_tokens=150, mode="joint", **BM25).compress_documents(
+            docs, item["question"])
+        assert 0 < len(out) < len(docs)  # one budget for all: the least relevant documents vanish
+        assert sum(d.metadata["condenser_compressed_tokens"] for d in out) <= 150
+        assert gold_titles(item) & {d.metadata["title"] for d in out}
+        order = [d.id for d in docs]
+        assert [d.id for d in out] == sorted((d.id for d in out), key=order.index)
+        assert all(d.page_content.strip() for d in out)
+
+
+def test_blank_documents_are_dropped_and_empty_input_is_fine(items):
+    docs = documents(items[0])[:3] + [Document(page_content="  \n ", metadata={"title": "blank"})]
+    titles = [d.metadata["title"] for d in docs[:3]]
+    per_doc = CondenserCompressor(method="truncate", rate=0.5).compress_documents(docs, "q")
+    assert [d.metadata["title"] for d in per_doc] == titles
+    joint = CondenserCompressor(method="truncate", rate=0.5, mode="joint").compress_documents(docs, "q")
+    assert [d.metadata["title"] for d in joint] == titles[:len(joint)] and len(joint) < 3  # the tail is cut
+    assert CondenserCompressor().compress_documents([], "q") == []
+
+
+def test_defaults_and_validation():
+    default = CondenserCompressor()
+    assert (default.method, default.mode, default.base_url) == ("condenser", "per_document", None)
+    with pytest.raises(ValidationError):
+        CondenserCompressor(rate=1.5)
+    with pytest.raises(ValidationError):
+        CondenserCompressor(mode="everything")
+    assert "sk-secret" not in repr(CondenserCompressor(base_url="http://x", api_key="sk-secret"))
+
+
+def test_inside_contextual_compression_retriever(items):
+    item = items[1]
+    retriever = ContextualCompressionRetriever(
+        base_compressor=CondenserCompressor(target_tokens=120, mode="joint", **BM25),
+        base_retriever=ListRetriever(docs=documents(item)))
+    out = retriever.invoke(item["question"])
+    assert out and all(CONDENSER_KEYS <= d.metadata.keys() for d in out)
+    assert gold_titles(item) & {d.metadata["title"] for d in out}
+    assert sum(count_tokens(d.page_content) for d in out) <= 120
+
+
+async def test_async_retriever_matches_sync(items):
+    item = items[2]
+    retriever = ContextualCompressionRetriever(
+        base_compressor=CondenserCompressor(rate=0.4, **BM25),
+        base_retriever=ListRetriever(docs=documents(item)))
+    sync_out = retriever.invoke(item["question"])
+    async_out = await retriever.ainvoke(item["question"])
+    assert [(d.page_content, d.metadata) for d in async_out] == [(d.page_content, d.metadata) for d in sync_out]
+
+
+def test_in_an_lcel_chain(items):
+    item = items[0]
+    retriever = ContextualCompressionRetriever(
+        base_compressor=CondenserCompressor(target_tokens=200, mode="joint", **BM25),
+        base_retriever=ListRetriever(docs=documents(item)))
+    prompt = ChatPromptTemplate.from_template("Answer from the context.\n{context}\n\nQuestion: {question}")
+    chain = ({"context": retriever | RunnableLambda(lambda ds: "\n\n".join(d.page_content for d in ds)),
+              "question": RunnablePassthrough()}
+             | prompt | RunnableLambda(lambda value: value.to_string()))  # a stand-in LLM: echo the prompt
+    rendered = chain.invoke(item["question"])
+    assert item["question"] in rendered
+    assert "The main campus in Lawrence" in rendered  # the supporting fact survived
+    raw = count_tokens("\n\n".join(item["paragraphs"]))
+    assert count_tokens(rendered) < 0.2 * raw
+
+
+@pytest.fixture(scope="module")
+def service():
+    with serve(service_app()) as url:
+        yield url
+
+
+@pytest.mark.parametrize("mode", ["per_document", "joint"])
+def test_remote_service_gives_the_in_process_result(items, service, mode):
+    docs, question = documents(items[0]), items[0]["question"]
+    local = CondenserCompressor(rate=0.3, mode=mode, **BM25).compress_documents(docs, question)
+    remote = CondenserCompressor(rate=0.3, mode=mode, base_url=service, **BM25).compress_documents(
+        docs, question)
+    assert [(d.page_content, d.metadata) for d in remote] == [(d.page_content, d.metadata) for d in local]
+
+
+@pytest.mark.parametrize("mode", ["per_document", "joint"])
+async def test_remote_async_matches_remote_sync(items, service, mode):
+    docs, question = documents(items[1]), items[1]["question"]
+    compressor = CondenserCompressor(target_tokens=60, mode=mode, base_url=service, max_concurrency=3, **BM25)
+    sync_out = compressor.compress_documents(docs, question)
+    async_out = await compressor.acompress_documents(docs, question)
+    assert [(d.page_content, d.metadata) for d in async_out] == [(d.page_content, d.metadata) for d in sync_out]
+    assert all(d.metadata["condenser_compressed_tokens"] <= 60 for d in async_out)
+
+
+def test_importable_without_the_api_or_fastapi():
+    code = ("import sys; sys.modules.update(fastapi=None, uvicorn=None, api=None, redis=None)\n"
+            "from condenser.langchain import CondenserCompressor\n"
+            "print(CondenserCompressor(method='truncate', rate=0.5).method)")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "truncate"
+
+
+@pytest.mark.slow
+def test_no_argument_compressor_runs_the_default_method_in_process(items):
+    item = items[0]
+    out = CondenserCompressor(mode="joint", target_tokens=200).compress_documents(documents(item),
+                                                                                  item["question"])
+    assert out and out[0].metadata["condenser_method"] == "condenser"
+    assert gold_titles(item) & {d.metadata["title"] for d in out}
