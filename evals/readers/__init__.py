@@ -10,7 +10,9 @@ from evals.readers.openai import OpenAIReader, RetryPolicy
 from evals.readers.oracle import OracleRetentionReader
 
 PROXY_URL_ENV = "CONDENSER_PROXY_URL"
-READER_HELP = "oracle-retention | openai:MODEL | proxy:MODEL (Condenser proxy at $CONDENSER_PROXY_URL)"
+READER_HELP = (
+    "oracle-retention | openai:MODEL | proxy:MODEL (Condenser proxy at $CONDENSER_PROXY_URL) | smollm2"
+)
 
 __all__ = [
     "Answer",
@@ -41,6 +43,10 @@ def make_reader(
     kind, _, model = spec.partition(":")
     if spec == "oracle-retention":
         return OracleRetentionReader()
+    if spec == "smollm2":
+        from evals.readers.local import SmolLM2Reader
+
+        return SmolLM2Reader(context_window)
     if kind in ("openai", "proxy") and model:
         if kind == "proxy":
             base_url = base_url or os.environ.get(PROXY_URL_ENV) or "http://127.0.0.1:8000/v1"

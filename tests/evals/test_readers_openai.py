@@ -95,3 +95,8 @@ def test_make_reader_specs(monkeypatch):
 def test_oracle_reader_scores_the_compressed_context():
     answer = OracleRetentionReader().answer(ReaderRequest(item=ITEM, prompt="", context="It is Paris."))
     assert answer.score == 1.0 and answer.text == ""
+
+
+def test_smollm2_spec_is_known():
+    reader = make_reader("smollm2", context_window=1024)
+    assert (reader.name, reader.context_window, reader.scores_itself) == ("smollm2", 1024, False)
