@@ -43,6 +43,11 @@ class Embedder:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def clear_cache(self) -> None:
+        """Forget cached vectors (benchmarks use this to time cold documents)."""
+        with self._lock:
+            self._cache.clear()
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32 unit vectors."""
         keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
