@@ -1,0 +1,160 @@
+"""The /playground page in a real headless Chromium (Debian ``chromium``), driven by Playwright.
+
+Playwright's own browser downloads are never used: it launches the system Chromium. Set-up:
+``apt-get install -y chromium`` (``make system-deps``) and ``pip install playwright``.
+Screenshots land in ``artifacts/`` (gitignored) as test artefacts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compressor import count_tokens
+from tests.condenser.hotpotqa import hotpotqa_items
+from tests.condenser.live_server import serve, service_app
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+CHROMIUM = os.environ.get("CONDENSER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+COLD_START_MS = 180_000  # the first default-method request loads the embedding model on 2 cores
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
+    if not CHROMIUM:
+        pytest.skip("no Chromium binary: apt-get install -y chromium (make system-deps)")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def service():
+    with serve(service_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, service):
+    context = browser.new_context(viewport={"width": 1280, "height": 1500})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{service}/playground/")
+    page.wait_for_selector("#method option[value=truncate]", state="attached")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def number(page, selector: str) -> int:
+    return int(re.sub(r"[^\d]", "", page.text_content(selector).split("(")[0]))
+
+
+def run_and_wait(page) -> None:
+    page.focus("#context")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#results:not([hidden])", timeout=COLD_START_MS)
+    page.wait_for_function("!document.querySelector('#run').disabled", timeout=COLD_START_MS)
+
+
+def test_hotpotqa_compression_highlights_evidence_and_counts(page, shared_data):
+    item = hotpotqa_items(shared_data, 3)[2]  # Alfred Balk -> Nelson Rockefeller
+    context = "\n\n".join(item["paragraphs"])
+    page.fill("#context", context)
+    page.fill("#query", item["question"])
+    page.fill("#rate", "0.2")
+    page.select_option("#model", "gpt-4o")
+    assert page.input_value("#method") == "condenser"  # the default method is preselected
+    run_and_wait(page)
+
+    original, compressed = number(page, "#stat-original"), number(page, "#stat-compressed")
+    assert original == count_tokens(context, "o200k_base")  # counted in gpt-4o's tokenizer
+    assert 0 < compressed <= 0.2 * original + 1
+    assert "estimate" in page.text_content("#stat-cost") and "$" in page.text_content("#stat-cost")
+    assert "ms" in page.text_content("#stat-latency") and "miss" in page.text_content("#stat-cache")
+
+    # the view is the whole original, split into kept (highlighted) and dropped (struck through) text
+    assert page.eval_on_selector("#view", "el => el.textContent") == context
+    kept = page.eval_on_selector_all("#view mark.kept", "els => els.map(e => e.textContent)")
+    dropped = page.eval_on_selector_all("#view del.dropped", "els => els.map(e => e.textContent)")
+    output = page.input_value("#output")
+    assert kept and dropped and all(piece in output for piece in kept)
+    assert any(item["answer"] in piece for piece in kept), "the gold answer is highlighted as kept"
+    assert page.evaluate("document.activeElement.id") == "results-title"  # focus moves to the result
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("""answer => [...document.querySelectorAll('#view mark.kept')]
+        .find(m => m.textContent.includes(answer)).scrollIntoView({block: 'center'})""", item["answer"])
+    page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
+
+    run_and_wait(page)  # the same request again comes from the cache
+    assert "hit" in page.text_content("#stat-cache")
+
+
+def test_script_in_the_context_renders_as_text(page):
+    hostile = ('<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> '
+               "🙂 Paris is the capital of France. <b>bold?</b> ") + "The Seine flows through Paris. " * 40
+    page.fill("#context", hostile)
+    page.fill("#query", "<img src=y onerror=\"window.__pwned = 3\">")
+    page.select_option("#method", "truncate")
+    page.fill("#rate", "0.5")
+    run_and_wait(page)
+
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#view script, #view img, #view b, #status img").count() == 0
+    assert page.eval_on_selector("#view", "el => el.textContent") == hostile
+    first = page.text_content("#view mark.kept")
+    assert first.startswith("<script>window.__pwned = 1</script><img src=x")
+    # offsets are code points in Python and UTF-16 units in JS: the emoji must not shift the highlight
+    assert all(piece in page.input_value("#output")
+               for piece in page.eval_on_selector_all("#view mark.kept", "els => els.map(e => e.textContent)"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "playground-escaping.png"), full_page=True)
+
+
+def test_keyboard_only_use(page):
+    order = []
+    for _ in range(9):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id"))
+    assert order == ["context", "file", "query", "method", "budget-rate", "rate", "model", "api-key", "run"]
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id)")
+    assert unlabelled == []
+
+    page.focus("#budget-rate")
+    page.keyboard.press("ArrowDown")  # arrow keys switch the budget kind
+    assert page.is_checked("#budget-tokens") and page.is_enabled("#target-tokens") and page.is_disabled("#rate")
+
+    page.focus("#context")
+    page.keyboard.insert_text("Alpha beta gamma delta. " * 30)
+    page.focus("#method")
+    page.keyboard.type("truncate")
+    assert page.input_value("#method") == "truncate"
+    page.focus("#target-tokens")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("20")
+    page.focus("#query")
+    page.keyboard.type("gamma?")
+    page.keyboard.press("Enter")  # Enter in a field submits
+    page.wait_for_selector("#results:not([hidden])", timeout=COLD_START_MS)
+    assert number(page, "#stat-compressed") <= 20
+
+
+def test_bad_budget_is_reported_not_sent(page):
+    page.fill("#context", "Some text to compress.")
+    page.fill("#rate", "1.5")
+    page.focus("#query")
+    page.keyboard.press("Enter")
+    assert "budget" in page.text_content("#status") and page.is_hidden("#results")
