@@ -23,6 +23,7 @@ import httpx
 from pydantic import ValidationError
 
 from compressor.result import CompressionResult
+from compressor.validation import check_query, check_rate, check_target_tokens, documents_of
 from condenser.errors import CondenserConnectionError, CondenserError, CondenserHTTPError, error_message
 
 __all__ = ["AsyncClient", "Client", "RemoteCompressionResult"]
@@ -87,6 +88,13 @@ def _retry_after(response: httpx.Response | None) -> float | None:
 
 def _payload(context: Any, query: Any, rate: Any, target_tokens: Any, method: str,
              options: dict[str, Any]) -> dict[str, Any]:
+    """The request body; the SDK's own argument checks run first, so bad input fails the same way here."""
+    documents_of(context)
+    check_query(query)
+    check_rate(rate)
+    check_target_tokens(target_tokens)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a str, got {type(method).__name__}")
     body: dict[str, Any] = {"context": context, "query": query, "method": method, "options": options}
     if rate is not None:
         body["rate"] = rate
@@ -173,6 +181,7 @@ class Client:
         """Compress on the service; arguments and result as ``compressor.compress``.
 
         Raises:
+            TypeError / ValueError: bad arguments, checked before sending (as ``compress`` does).
             CondenserHTTPError: the service refused the request (4xx) or failed after all retries (5xx).
             CondenserConnectionError: the service could not be reached after all retries.
             CondenserError: the answer was not a compression result.

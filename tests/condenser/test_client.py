@@ -97,11 +97,23 @@ def test_options_reach_the_service(service, item):
     assert result.encoding == "o200k_base"
 
 
-def test_bad_request_raises_http_error_with_server_message(service, item):
+def test_bad_arguments_fail_like_the_sdk_before_sending(service, item):
+    with Client(service) as client:
+        for kwargs, error in [({"rate": 1.5}, ValueError), ({"target_tokens": 2.5}, TypeError)]:
+            with pytest.raises(error) as remote:
+                client.compress(item["paragraphs"][0], **kwargs)
+            with pytest.raises(error) as local:
+                compress(item["paragraphs"][0], **kwargs)
+            assert str(remote.value) == str(local.value)
+        with pytest.raises(TypeError, match="context"):
+            client.compress(b"bytes are not text")
+
+
+def test_refused_request_raises_http_error_with_server_message(service, item):
     with Client(service) as client, pytest.raises(CondenserHTTPError) as info:
-        client.compress(item["paragraphs"][0], rate=1.5, **FAST)
+        client.compress(item["paragraphs"][0], rate=0.5, method="no-such-method")
     assert 400 <= info.value.status_code < 500
-    assert "rate" in info.value.message
+    assert "no-such-method" in info.value.message
 
 
 def test_client_errors_are_not_retried(script):
