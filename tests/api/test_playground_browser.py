@@ -158,3 +158,23 @@ def test_bad_budget_is_reported_not_sent(page):
     page.focus("#query")
     page.keyboard.press("Enter")
     assert "budget" in page.text_content("#status") and page.is_hidden("#results")
+
+
+def test_file_upload_fills_the_context(page):
+    text = "Uploaded <notes> about the Seine.\nSecond line."
+    page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                          "buffer": text.encode()}])
+    page.wait_for_function("document.querySelector('#context').value.length > 0")
+    assert page.input_value("#context") == text
+    assert "notes.txt" in page.text_content("#status")
+
+
+def test_service_error_message_is_shown(page):
+    page.fill("#context", "Some text to compress. " * 20)
+    page.evaluate("""() => { const o = document.createElement('option');
+                             o.value = o.textContent = 'no-such-method';
+                             document.querySelector('#method').append(o); }""")
+    page.select_option("#method", "no-such-method")
+    page.click("#run")
+    page.wait_for_selector("#status.error")
+    assert "no-such-method" in page.text_content("#status") and page.is_hidden("#results")
