@@ -36,11 +36,8 @@ class PipelineConfig(BaseModel):
     def from_file(cls, path: str | Path) -> "PipelineConfig":
         """Load from ``.yaml``/``.yml`` or ``.toml``."""
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        if path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text) or {}
-        elif path.suffix == ".toml":
-            data = tomllib.loads(text)
-        else:
+        if path.suffix not in (".yaml", ".yml", ".toml"):
             raise ValueError(f"pipeline config must be .yaml, .yml or .toml, got {path.name}")
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else (yaml.safe_load(text) or {})
         return cls.model_validate(data)
