@@ -1,0 +1,132 @@
+"""Training examples from ../shared/data: (query, window text, evidence character spans).
+
+Labels: tokens inside evidence sentences are KEEP, all others DROP. Evidence is
+- HotpotQA: the supporting-fact sentences (distractor paragraphs are all DROP);
+- SQuAD 2.0: the sentence holding the answer (unanswerable questions: all DROP);
+- NQ-open: the gold passage's sentences holding an answer, among other questions' passages;
+- MuSiQue: sentences holding an answer.
+Refinement inside evidence: the answer string's own characters are returned separately and weighted
+higher in the loss, so the model learns which words of a kept sentence matter most.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from compressor.training.splits import is_dev
+from retriever.sentences import sentence_offsets
+
+
+@dataclass
+class Example:
+    query: str
+    text: str
+    evidence: list[tuple[int, int]] = field(default_factory=list)
+    answers: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _rows(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _answer_spans(text: str, answers: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for a in answers:
+        a = a.strip()
+        if len(a) < 2:
+            continue
+        for m in re.finditer(re.escape(a), text, flags=re.IGNORECASE):
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def _sentences_with(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(s, e) for s, e in sentence_offsets(text) if any(s <= a < e for a, _ in spans)]
+
+
+def _pack(parts: list[tuple[str, list[tuple[int, int]], list[tuple[int, int]]]]) -> tuple[str, list, list]:
+    """Join passages with blank lines, shifting their spans."""
+    text, ev, ans = "", [], []
+    for body, e, a in parts:
+        base = len(text) + (2 if text else 0)
+        text = f"{text}\n\n{body}" if text else body
+        ev += [(s + base, t + base) for s, t in e]
+        ans += [(s + base, t + base) for s, t in a]
+    return text, ev, ans
+
+
+def hotpotqa(data: Path, dev: bool) -> Iterator[Example]:
+    for r in _rows(data / "hotpotqa" / "distractor.jsonl.gz"):
+        if is_dev("hotpotqa", r["_id"]) != dev:
+            continue
+        support = {(t, i) for t, i in r["supporting_facts"]}
+        paras = []
+        for title, sents in r["context"]:
+            body, ev, pos = f"{title}\n", [], len(title) + 1
+            for i, s in enumerate(sents):
+                start = pos + (len(s) - len(s.lstrip()))
+                body += s
+                pos += len(s)
+                if (title, i) in support:
+                    ev.append((start, pos))
+            paras.append((body, ev, _answer_spans(body, [r["answer"]]) if ev else []))
+        for k in range(0, len(paras), 3):  # windows of three paragraphs
+            yield Example(r["question"], *_pack(paras[k : k + 3]))
+
+
+def squad(data: Path, dev: bool) -> Iterator[Example]:
+    with gzip.open(data / "squad2" / "dev-v2.0.json.gz", "rt", encoding="utf-8") as f:
+        articles = json.load(f)["data"]
+    for art in articles:
+        for para in art["paragraphs"]:
+            ctx = para["context"]
+            for qa in para["qas"]:
+                if is_dev("squad2", qa["id"]) != dev:
+                    continue
+                spans = [(a["answer_start"], a["answer_start"] + len(a["text"])) for a in qa["answers"]]
+                yield Example(qa["question"], ctx, _sentences_with(ctx, spans), sorted(set(spans)))
+
+
+def nq(data: Path, dev: bool, rng: random.Random) -> Iterator[Example]:
+    rows = _rows(data / "nq" / "nq-open-oracle.jsonl.gz")
+    for i, r in enumerate(rows):
+        if is_dev("nq", str(i)) != dev:
+            continue
+        gold = f"{r['ctxs'][0]['title']}\n{r['ctxs'][0]['text']}"
+        ans = _answer_spans(gold, r["answers"])
+        others = [rows[j]["ctxs"][0] for j in rng.sample(range(len(rows)), 2) if j != i]
+        parts = [(gold, _sentences_with(gold, ans), ans)] + [(f"{o['title']}\n{o['text']}", [], []) for o in others]
+        rng.shuffle(parts)
+        yield Example(r["question"], *_pack(parts))
+
+
+def musique(data: Path, dev: bool) -> Iterator[Example]:
+    for r in _rows(data / "musique" / "musique_s.jsonl.gz"):
+        if is_dev("musique", r["id"]) != dev:
+            continue
+        paras = []
+        for c in r["ctxs"]:
+            body = f"{c.get('title', '')}\n{c['text']}".strip()
+            ans = _answer_spans(body, r["answers"])
+            paras.append((body, _sentences_with(body, ans), ans))
+        for k in range(0, len(paras), 3):
+            yield Example(r["question"], *_pack(paras[k : k + 3]))
+
+
+def build(data: Path, *, dev: bool = False, seed: int = 0, limit_per_set: int = 0) -> list[Example]:
+    """All training (or dev) examples, shuffled with ``seed``."""
+    rng = random.Random(seed)
+    sets = [list(hotpotqa(data, dev)), list(squad(data, dev)), list(nq(data, dev, rng)), list(musique(data, dev))]
+    out = []
+    for items in sets:
+        rng.shuffle(items)
+        out.extend(items[:limit_per_set] if limit_per_set else items)
+    rng.shuffle(out)
+    return out
