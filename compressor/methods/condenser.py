@@ -1,27 +1,65 @@
-"""``condenser``: the default method.
+"""``condenser``: the default method, Condenser's own question-aware model.
 
-Until Condenser's own trained model ships (see ``compressor/models``), this is the strongest model-free
-method we measured: extractive hybrid relevance, with each sentence also credited a share of its
-neighbours' relevance so that evidence spread over adjacent sentences is kept together.
+A MiniLM-L6 cross-encoder fine-tuned with a per-token KEEP head (LLMLingua-2 style) reads the query with
+each window of the text; a sentence's relevance is the mean KEEP probability of its tokens (Provence
+style), and the best sentences are kept in order to the exact budget. Without shipped weights it falls
+back to ``extractive`` with a warning that says how to build them.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from compressor.methods.base import Request, SentenceScorer
-from retriever.hybrid import HybridScorer
+from compressor.methods.extractive import Extractive
 
 
 class Condenser(SentenceScorer):
-    """Hybrid relevance with neighbour smoothing. Options: ``dense_weight`` (default 0.6)."""
+    """Options: ``model_path`` (weights folder), ``device`` (cpu/cuda/mps/auto), ``batch_size``."""
 
     name = "condenser"
-    options = frozenset({"dense_weight"})
+    options = frozenset({"model_path", "device", "batch_size"})
+
+    def _model(self, request: Request):
+        from compressor.inference import resolve_device
+        from compressor.models import ModelMissingError, load_condenser_model
+
+        try:
+            return load_condenser_model(request.options.get("model_path"),
+                                        resolve_device(request.options.get("device", "cpu")))
+        except ModelMissingError as exc:
+            warnings.warn(f"{exc}; falling back to 'extractive'", RuntimeWarning, stacklevel=4)
+            return None
 
     def score(self, texts: list[str], query: str | None, request: Request) -> np.ndarray:
-        base = HybridScorer(dense_weight=float(request.options.get("dense_weight", 0.6))).scores(texts, query)
-        same_doc = np.asarray([u.doc for u in request.units])
-        left = np.r_[0.0, base[:-1]] * np.r_[False, same_doc[1:] == same_doc[:-1]]
-        right = np.r_[base[1:], 0.0] * np.r_[same_doc[1:] == same_doc[:-1], False]
-        return base + 0.15 * (left + right)
+        loaded = self._model(request)
+        if loaded is None:
+            return Extractive().score(texts, query, request)
+        model, tokenizer, info = loaded
+        return self.unit_scores(model, tokenizer, info, request, query)
+
+    @staticmethod
+    def unit_scores(model, tokenizer, info: dict, request: Request, query: str | None) -> np.ndarray:
+        """Mean token KEEP probability of every unit, scoring each region's text window by window."""
+        from compressor.inference import score_tokens, span_scores
+
+        starts = np.asarray([u.start for u in request.units])
+        ends = np.asarray([u.end for u in request.units])
+        docs = np.asarray([u.doc for u in request.units])
+        out = np.zeros(len(request.units))
+        for region in request.regions:
+            inside = (docs == region.doc) & (starts >= region.start) & (ends <= region.end)
+            if not inside.any():
+                continue
+            text = request.documents[region.doc][region.start : region.end]
+            tokens = score_tokens(model, tokenizer, text, query, max_length=info.get("max_length", 320),
+                                  batch_size=int(request.options.get("batch_size", 16)))
+            out[inside] = span_scores(tokens, starts[inside] - region.start, ends[inside] - region.start)
+        return out
+
+    def model_version(self) -> str:
+        from compressor.models import model_info
+
+        return f"condenser-minilm-{model_info().get('steps', 'untrained')}"
