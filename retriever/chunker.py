@@ -8,6 +8,7 @@ token budget for coarse retrieval; a page never splits a unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from compressor.tokens import DEFAULT_ENCODING, count_many
 from retriever.sentences import sentence_offsets
@@ -37,7 +38,7 @@ class Page:
     tokens: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chunked:
     """The units and pages of a set of documents, plus whether each document is one JSON value."""
 
@@ -113,7 +114,16 @@ def chunk(
     encoding: str = DEFAULT_ENCODING,
     max_unit_chars: int = 2000,
 ) -> Chunked:
-    """Split documents into token-counted units and group them into pages of about ``page_tokens``."""
+    """Split documents into token-counted units and group them into pages of about ``page_tokens``.
+
+    Cached by content: the same documents asked another question are not chunked again (treat the
+    returned object as read-only).
+    """
+    return _chunk(tuple(documents), page_tokens, encoding, max_unit_chars)
+
+
+@lru_cache(maxsize=64)
+def _chunk(documents: tuple[str, ...], page_tokens: int, encoding: str, max_unit_chars: int) -> Chunked:
     units: list[Unit] = []
     json_docs = set()
     for i, text in enumerate(documents):

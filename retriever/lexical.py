@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+
+@lru_cache(maxsize=256)
+def _index(texts: tuple[str, ...]):
+    """BM25 index and vocabulary of a corpus, cached by content: a second question on the same
+    document reuses the index."""
+    import bm25s
+
+    corpus = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
+    if not corpus.vocab:
+        return None, {}
+    index = bm25s.BM25()
+    index.index(corpus, show_progress=False)
+    return index, corpus.vocab
 
 
 def bm25_scores(texts: list[str], query: str) -> np.ndarray:
@@ -11,13 +27,11 @@ def bm25_scores(texts: list[str], query: str) -> np.ndarray:
 
     if not texts:
         return np.zeros(0)
-    corpus = bm25s.tokenize(texts, stopwords="en", show_progress=False)
-    if not corpus.vocab:
+    index, vocab = _index(tuple(texts))
+    if index is None:
         return np.zeros(len(texts))
-    index = bm25s.BM25()
-    index.index(corpus, show_progress=False)
-    q = [w for w in bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)[0]]
-    q = [w for w in q if w in corpus.vocab]
+    q = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)[0]
+    q = [w for w in q if w in vocab]
     if not q:
         return np.zeros(len(texts))
     return np.asarray(index.get_scores(q), dtype=float)
