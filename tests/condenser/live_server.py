@@ -52,7 +52,12 @@ def service_app() -> Any:
         from api.app import create_app
     except ImportError:
         return stand_in_app()
-    return create_app()
+    try:
+        return create_app()
+    except TypeError:  # a factory that insists on its settings object
+        from api.settings import Settings
+
+        return create_app(Settings())
 
 
 class Body(BaseModel):
