@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from evals.readers import READER_HELP
-from evals.runner import NO_COMPRESSION, RunConfig, RunResult, run
+from evals.runner import NO_COMPRESSION, RunConfig, RunResult, report, run
 from evals.runner.summary import AVERAGE
 
 app = typer.Typer(help="Evaluate compression methods on LongBench / ZeroSCROLLS.", no_args_is_help=True)
@@ -114,6 +114,17 @@ def zeroscrolls(
                        base_url=base_url, api_key_env=api_key_env, max_concurrency=max_concurrency,
                        cache_dir=cache_dir, out=out)  # fmt: skip
     _execute(config, quiet)
+
+
+@app.command("report")
+def report_command(run_dir: Annotated[str, typer.Argument(help="a run folder (with config.json)")]) -> None:
+    """Rewrite a run folder's summary and plots from all the results it holds (e.g. after stopping it)."""
+    try:
+        result = report(run_dir)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _report(result)
 
 
 if __name__ == "__main__":

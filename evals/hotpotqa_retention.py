@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     items = items[: args.limit] if args.limit else items
     factors = [float(f) for f in args.factors.split(",")]
     compress(items[0].context, items[0].question, rate=0.5)  # load models before timing
-    print(f"{args.set} ({args.split}): {len(items)} items whose answer is in the context; "
-          "retention % (s/question)\n")
+    print(
+        f"{args.set} ({args.split}): {len(items)} items whose answer is in the context; "
+        "retention % (s/question)\n"
+    )
     print("| method | " + " | ".join(f"{f:g}x" for f in factors) + " |")
     print("|---|" + "---|" * len(factors))
     for method in _split_specs(args.methods):

@@ -70,9 +70,9 @@ def _run_threads(units, reader, config, on_result: Callable[[str, dict], None]) 
 
 
 def _write_outputs(
-    config: RunConfig, store: ResultStore, keys: set[str]
+    config: RunConfig, store: ResultStore, keys: set[str] | None
 ) -> tuple[list[dict], dict[str, Path]]:
-    rows = [r for r in store.rows() if r["key"] in keys]
+    rows = [r for r in store.rows() if keys is None or r["key"] in keys]
     summary = summarize(rows, buckets=config.longbench_e)
     title = f"{config.benchmark} · reader {config.reader}"
     files = {"results": store.dir / "results.jsonl", "config": store.dir / "config.json",
@@ -128,3 +128,14 @@ def run(
     summary, files = _write_outputs(config, store, {u.key(reader.name) for u in units})
     return RunResult(store.dir, summary, len(todo) - len(errors), len(units) - len(todo), errors,
                      time.perf_counter() - start, files)  # fmt: skip
+
+
+def report(run_dir: str | Path) -> RunResult:
+    """Rewrite the summary and plots of a run folder from every result it holds (e.g. of a stopped run)."""
+    import json
+
+    run_dir = Path(run_dir)
+    fields = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    config = RunConfig(**fields)
+    summary, files = _write_outputs(config, ResultStore(run_dir), None)
+    return RunResult(run_dir, summary, 0, len(ResultStore(run_dir).rows()), [], 0.0, files)

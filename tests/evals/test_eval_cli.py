@@ -47,3 +47,15 @@ def test_bad_reader_and_missing_data_exit_with_message(longbench_file, tmp_path)
         app, ["longbench", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "b")]
     )
     assert missing.exit_code == 2 and "no such data" in missing.output
+
+
+def test_report_rewrites_summary_from_results(longbench_file, tmp_path):
+    out = tmp_path / "run"
+    runner.invoke(
+        app, ["longbench", "--data", str(longbench_file), "--methods", "none", "--out", str(out), "--quiet"]
+    )
+    (out / "summary.md").unlink()
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| none | 1 |" in (out / "summary.md").read_text()
+    assert runner.invoke(app, ["report", str(tmp_path / "nope")]).exit_code == 2
