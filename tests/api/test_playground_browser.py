@@ -45,8 +45,10 @@ def service():
 
 
 @pytest.fixture
-def page(browser, service):
-    context = browser.new_context(viewport={"width": 1280, "height": 1500})
+def page(browser, service, request):
+    # bypass_csp: the escaping test must pass on escaping alone, not thanks to the page's CSP
+    context = browser.new_context(viewport={"width": 1280, "height": 1500},
+                                  bypass_csp=getattr(request, "param", False))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -65,7 +67,7 @@ def run_and_wait(page) -> None:
     page.focus("#context")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#results:not([hidden])", timeout=COLD_START_MS)
-    page.wait_for_function("!document.querySelector('#run').disabled", timeout=COLD_START_MS)
+    page.wait_for_selector("#run:not([disabled])", timeout=COLD_START_MS)  # (no string eval: the CSP forbids it)
 
 
 def test_hotpotqa_compression_highlights_evidence_and_counts(page, shared_data):
@@ -102,6 +104,7 @@ def test_hotpotqa_compression_highlights_evidence_and_counts(page, shared_data):
     assert "hit" in page.text_content("#stat-cache")
 
 
+@pytest.mark.parametrize("page", [True], indirect=True, ids=["csp-bypassed"])
 def test_script_in_the_context_renders_as_text(page):
     hostile = ('<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> '
                "🙂 Paris is the capital of France. <b>bold?</b> ") + "The Seine flows through Paris. " * 40
@@ -164,7 +167,7 @@ def test_file_upload_fills_the_context(page):
     text = "Uploaded <notes> about the Seine.\nSecond line."
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain",
                                           "buffer": text.encode()}])
-    page.wait_for_function("document.querySelector('#context').value.length > 0")
+    page.wait_for_selector("#status:has-text('notes.txt')")
     assert page.input_value("#context") == text
     assert "notes.txt" in page.text_content("#status")
 
