@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup system-deps demo test lint bench-hotpotqa help
+.PHONY: setup system-deps demo test lint bench-hotpotqa eval-mini help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,3 +32,6 @@ lint:  ## ruff
 
 bench-hotpotqa: setup  ## answer retention of every method on HotpotQA at 3x/5x/10x
 	$(PY) -m evals.hotpotqa_retention
+
+eval-mini: setup  ## a two-items-per-task LongBench run with the offline oracle reader
+	$(VENV)/bin/condenser eval longbench --methods none,truncate,condenser --limit 2 --out runs/eval-mini
