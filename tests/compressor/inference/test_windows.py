@@ -6,7 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast  # noqa: E402
 
-from compressor.inference import score_tokens, score_words, span_scores, word_spans  # noqa: E402
+from compressor.inference import (WordScores, score_tokens, score_words, sentence_scores,  # noqa: E402
+                                  span_scores, word_spans)
 from compressor.inference.specials import suffix_length, with_specials  # noqa: E402
 from retriever.embeddings import default_model_path  # noqa: E402
 
@@ -58,3 +59,34 @@ def test_span_scores_average_inside_spans(tiny):
     tokens = TokenScores(np.array([0, 2, 5, 9]), np.array([0.2, 0.4, 0.9, 0.1]))
     out = span_scores(tokens, np.array([5, 0]), np.array([10, 4]))
     np.testing.assert_allclose(out, [0.5, 0.3])
+
+
+def test_overlapping_windows_still_score_every_token_once(tiny):
+    model, tok = tiny
+    text = ". ".join(f"Fact {i} is here" for i in range(80))
+    plain = score_tokens(model, tok, text, "which fact?", max_length=64)
+    overlapped = score_tokens(model, tok, text, "which fact?", max_length=64, stride=16)
+    assert len(plain.scores) == len(overlapped.scores)
+    assert np.all(overlapped.scores > 0)
+    assert not np.allclose(plain.scores, overlapped.scores)  # more context changes some scores
+
+
+def test_output_is_deterministic_and_independent_of_batch_size(tiny):
+    model, tok = tiny
+    text = " ".join(f"token{i}." for i in range(200))
+    a = score_tokens(model, tok, text, "q", max_length=64, batch_size=1).scores
+    b = score_tokens(model, tok, text, "q", max_length=64, batch_size=7).scores
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_sentence_scores_average_word_scores():
+    words = WordScores(np.array([0, 4, 10]), np.array([3, 9, 14]), np.array([0.2, 0.4, 0.9]))
+    np.testing.assert_allclose(sentence_scores(words, [(0, 9), (10, 14)]), [0.3, 0.9])
+
+
+def test_max_per_span_takes_the_peak_in_any_span_order():
+    from compressor.inference.words import max_per_span
+
+    out = max_per_span(np.array([0, 2, 5, 9]), np.array([0.2, 0.4, 0.9, 0.1]), np.array([5, 0, 20]),
+                       np.array([10, 4, 30]))
+    np.testing.assert_allclose(out, [0.9, 0.4, 0.0])

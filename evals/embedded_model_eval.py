@@ -1,0 +1,115 @@
+"""The embedded ``condenser`` model against unsupervised baselines, on the dev split it never trained on.
+
+    python -m evals.embedded_model_eval [--sets hotpotqa,musique] [--factors 3,5,10] [--limit N]
+                                        [--speed-tokens 10000] [--no-speed]
+
+For each dev item (``compressor.training.splits.is_dev``) whose gold answer occurs in the full context
+(so uncompressed recall is 100 %), compress to original/F target tokens (cl100k_base) and check whether
+a gold answer still occurs (SQuAD normalisation). Every method sees the whole context (no coarse
+retrieval stage), so rows compare the scorers alone; ``condenser (pipeline)`` is the default
+``compress()`` path with its coarse stage. Then tokens/s of the model on a ~10k-token input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from compressor import compress, count_tokens
+from compressor.training.splits import is_dev
+from evals import baselines  # noqa: F401  (registers `random`)
+from evals.qa_sets import answer_in, load
+
+#: row id -> (label, method, options, coarse stage: False = off, None = the pipeline's default)
+ROWS = {
+    "truncate": ("truncate", "truncate", {}, False),
+    "random": ("random sentences", "random", {}, False),
+    "bm25": ("BM25 sentences", "extractive", {"dense_weight": 0.0}, False),
+    "cosine": ("MiniLM cosine sentences (same embedding)", "extractive", {"dense_weight": 1.0}, False),
+    "hybrid": ("hybrid BM25+MiniLM (extractive default)", "extractive", {}, False),
+    "condenser": ("condenser", "condenser", {}, False),
+    "pipeline": ("condenser (default pipeline: coarse stage on)", "condenser", {}, None),
+}
+
+
+def recall(items, method: str, options: dict, factor: float, coarse: bool | None) -> tuple[float, float]:
+    """(answer recall %, seconds per item) at compression factor ``factor``."""
+    kept, start = 0, time.perf_counter()
+    extra = {} if coarse is None else {"coarse": coarse}
+    for item in items:
+        budget = max(1, int(count_tokens(item.context) / factor))
+        result = compress(item.context, item.question, target_tokens=budget, method=method, **options, **extra)
+        assert result.compressed_tokens <= budget
+        kept += answer_in(result.text, item.answers)
+    return 100.0 * kept / max(1, len(items)), (time.perf_counter() - start) / max(1, len(items))
+
+
+def table(sets: dict[str, list], factors: list[float], rows: list[str]) -> str:
+    """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor."""
+    head = [f"{name} {f:g}x" for name in sets for f in factors]
+    lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
+    print("\n".join(lines), flush=True)
+    for label, method, options, coarse in (ROWS[r] for r in rows):
+        cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
+        lines.append(f"| {label} | " + " | ".join(f"{r:.1f}" for r, _ in cells) + " |")
+        print(lines[-1] + f"  <!-- {sum(t for _, t in cells) / len(cells):.3f} s/item -->", flush=True)
+    return "\n".join(lines)
+
+
+def speed(tokens: int, repeats: int = 3) -> dict:
+    """Model throughput on a ~``tokens``-token input (cl100k) built from HotpotQA dev contexts."""
+    from compressor.inference import score_tokens
+    from compressor.models import load_condenser_model
+
+    items = [x for x in load("hotpotqa") if is_dev("hotpotqa", x.id)]
+    parts, question = [], items[0].question
+    for item in items:
+        parts.append(item.context)
+        if count_tokens("\n\n".join(parts)) >= tokens:
+            break
+    text = "\n\n".join(parts)
+    model, tok, info = load_condenser_model()
+    n_model = len(tok(text, add_special_tokens=False, verbose=False)["input_ids"])
+    score_tokens(model, tok, text[:2000], question, max_length=info["max_length"])  # warm up
+    best = min(_timed(lambda: score_tokens(model, tok, text, question, max_length=info["max_length"]))
+               for _ in range(repeats))
+    full = min(_timed(lambda: compress(text, question, rate=0.2, method="condenser", coarse=False))
+               for _ in range(repeats))
+    n = count_tokens(text)
+    return {"input_tokens_cl100k": n, "model_tokens": n_model, "model_seconds": round(best, 2),
+            "model_tokens_per_s": round(n_model / best), "compress_seconds": round(full, 2),
+            "cl100k_tokens_per_s": round(n / full)}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="hotpotqa,musique")
+    ap.add_argument("--factors", default="3,5,10")
+    ap.add_argument("--rows", default=",".join(ROWS), help=f"methods, among {', '.join(ROWS)}")
+    ap.add_argument("--limit", type=int, default=0, help="first N dev items per set (0: all)")
+    ap.add_argument("--data", default=None, help="folder holding hotpotqa/ and musique/")
+    ap.add_argument("--speed-tokens", type=int, default=10_000)
+    ap.add_argument("--no-speed", action="store_true")
+    args = ap.parse_args(argv)
+    sets = {}
+    for name in args.sets.split(","):
+        items = [x for x in load(name, args.data) if is_dev(name, x.id)]
+        sets[name] = items[: args.limit] if args.limit else items
+    factors = [float(f) for f in args.factors.split(",")]
+    first = next(iter(sets.values()))[0]
+    compress(first.context, first.question, rate=0.5, method="condenser")  # load models before timing
+    print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
+    table(sets, factors, args.rows.split(","))
+    if not args.no_speed:
+        print("\nspeed:", speed(args.speed_tokens))
+
+
+if __name__ == "__main__":
+    main()
