@@ -1,0 +1,74 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, cache, metrics, routes and middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.access import RateLimiter
+from api.cache import CompressionCache
+from api.metrics import Metrics
+from api.middleware import BodyLimit, RequestMetrics
+from api.proxy.upstream import Upstream
+from api.routes import compress, ops, proxy
+from api.service import CompressionService
+from api.settings import Settings
+from api.state import AppState
+
+log = logging.getLogger("condenser.api")
+STATIC = Path(__file__).parent / "static"
+
+DESCRIPTION = """Question-aware prompt compression as a service, and an OpenAI/Anthropic-compatible proxy that
+compresses long prompts on their way to the provider. `/v1/compress` is the SDK's `compress()` over HTTP."""
+
+
+def _state(settings: Settings, metrics: Metrics) -> AppState:
+    cache = CompressionCache(settings.redis_url, ttl_s=settings.cache_ttl_s,
+                             max_entry_bytes=settings.cache_max_entry_bytes, lru_entries=settings.lru_entries,
+                             timeout_s=settings.redis_timeout_s, retry_s=settings.redis_retry_s)
+    return AppState(settings=settings, metrics=metrics, cache=cache,
+                    service=CompressionService(settings, cache, metrics),
+                    limiter=RateLimiter(settings.rate_limit_per_minute), upstream=Upstream(settings, metrics))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for ``settings`` (default: from ``CONDENSER_*`` environment variables and ``.env``)."""
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state: AppState = app.state.condenser
+        if state.cache.redis_configured and not await state.cache.connect():
+            log.warning("redis unreachable at start-up: serving with the in-process cache only (degraded)")
+        elif not state.cache.redis_configured:
+            log.info("no redis configured: in-process cache only")
+        if settings.preload:
+            await asyncio.to_thread(state.service.warm_up)
+        yield
+        await state.upstream.close()
+        await state.cache.close()
+
+    app = FastAPI(title="Condenser", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    app.state.condenser = _state(settings, metrics)
+    errors.install(app)
+    for router in (compress.router, proxy.router, ops.router):
+        app.include_router(router)
+    if STATIC.is_dir():
+        app.mount("/playground", StaticFiles(directory=STATIC, html=True), name="playground")
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: refuse before any work
+    return app
+
+
+def _version() -> str:
+    from condenser import __version__
+
+    return __version__

@@ -1,0 +1,117 @@
+"""Compressed contexts cached in an in-process LRU in front of Redis.
+
+Keys hash (tenant, method, model version, parameters, query, context), so one tenant can never address
+another's entries and nothing readable (no context, no credential) appears in a key. Redis is optional at
+every moment: when it is absent or dies, reads and writes skip it (the LRU still serves), ``redis_up`` turns
+false for ``/readyz`` and metrics, and the next call after ``retry_s`` tries it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from typing import Any
+
+log = logging.getLogger("condenser.api.cache")
+
+PREFIX = "condenser:v1:"
+
+
+def cache_key(tenant: str, method: str, version: str, params: dict[str, Any], query: str | None,
+              context: str | list[str]) -> str:
+    """A key that changes with every input that changes the output, and with the tenant."""
+    payload = json.dumps([tenant, method, version, params, query, context], sort_keys=True, ensure_ascii=False)
+    return PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class LRU:
+    """A small least-recently-used map (event-loop confined: no lock needed)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        if self.size <= 0:
+            return
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+
+class CompressionCache:
+    """LRU + Redis. ``get`` returns ``(value, layer)`` with layer ``"memory"``, ``"redis"`` or None."""
+
+    def __init__(self, redis_url: str | None, *, ttl_s: int, max_entry_bytes: int, lru_entries: int,
+                 timeout_s: float = 0.25, retry_s: float = 2.0):
+        self.lru = LRU(lru_entries)
+        self.ttl_s, self.max_entry_bytes, self.retry_s = ttl_s, max_entry_bytes, retry_s
+        self.redis_configured = bool(redis_url)
+        self.redis_up = False
+        self._retry_at = 0.0
+        self._redis = None
+        if redis_url:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=timeout_s,
+                                                  socket_connect_timeout=timeout_s, retry_on_timeout=False)
+
+    async def connect(self) -> bool:
+        """Ping Redis now; returns whether it answered."""
+        return await self._call("ping") is not None
+
+    async def get(self, key: str) -> tuple[bytes | None, str | None]:
+        value = self.lru.get(key)
+        if value is not None:
+            return value, "memory"
+        value = await self._call("get", key)
+        if value is not None:
+            self.lru.put(key, value)
+            return value, "redis"
+        return None, None
+
+    async def put(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_entry_bytes:
+            return
+        self.lru.put(key, value)
+        await self._call("set", key, value, ex=self.ttl_s)
+
+    async def check(self) -> bool:
+        """For ``/readyz``: is Redis reachable now (tries to reconnect when it is due)?"""
+        if self._redis is None:
+            return False
+        if not self.redis_up:
+            await self.connect()
+        return self.redis_up
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one Redis command unless Redis is down and not yet due for a retry; never raises."""
+        if self._redis is None or (not self.redis_up and time.monotonic() < self._retry_at):
+            return None
+        from redis.exceptions import RedisError
+
+        try:
+            result = await getattr(self._redis, op)(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            if self.redis_up:
+                log.warning("redis unavailable (%s); serving from the in-process cache", type(exc).__name__)
+            self.redis_up, self._retry_at = False, time.monotonic() + self.retry_s
+            return None
+        if not self.redis_up:
+            log.info("redis connected")
+        self.redis_up = True
+        return result

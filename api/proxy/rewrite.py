@@ -1,0 +1,65 @@
+"""Compress the long parts of a chat request in place, through the same cached service as ``/v1/compress``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.proxy.controls import Controls
+from api.proxy.messages import Part, query_of, split_question, text_parts
+from api.schemas import CompressRequest
+from api.service import CompressionService
+from compressor.tokens import count_many, encoding_for_model
+
+
+@dataclass
+class Outcome:
+    """What compression did to one request (reported in response headers)."""
+
+    tokens_before: int = 0
+    tokens_after: int = 0
+    parts: int = 0
+    method: str = ""
+    cached: bool = True
+
+    def headers(self, status: str) -> dict[str, str]:
+        out = {"x-condenser-compression": status}
+        if status == "applied":
+            out.update({"x-condenser-tokens-before": str(self.tokens_before),
+                        "x-condenser-tokens-after": str(self.tokens_after),
+                        "x-condenser-method": self.method, "x-condenser-parts": str(self.parts),
+                        "x-condenser-cache": "hit" if self.cached else "miss"})
+        return out
+
+
+def _long_parts(parts: list[Part], controls: Controls, roles: list[str], encoding: str) -> list[tuple[Part, int]]:
+    """Parts of a compressible role over ``min_tokens`` (cheap length check before counting)."""
+    threshold = controls.min_tokens or 0
+    eligible = [p for p in parts if p.role in roles and len(p.text) > threshold]
+    counts = count_many([p.text for p in eligible], encoding)
+    return [(p, n) for p, n in zip(eligible, counts) if n > threshold]
+
+
+async def compress_request(body: dict, anthropic: bool, controls: Controls, service: CompressionService,
+                           tenant: str) -> Outcome | None:
+    """Rewrite ``body``'s long parts; None when nothing was long enough to compress."""
+    settings = service.settings
+    model = body.get("model") if isinstance(body.get("model"), str) else None
+    encoding = encoding_for_model(model) if model else "cl100k_base"
+    parts = text_parts(body, anthropic)
+    long_parts = _long_parts(parts, controls, settings.compress_roles, encoding)
+    if not long_parts:
+        return None
+    query = query_of(parts)
+    outcome = Outcome(method=controls.method or settings.method)
+    for part, tokens in long_parts:
+        context, question = split_question(part.text) if part.last_user else (part.text, "")
+        request = CompressRequest(context=context, query=query, rate=controls.rate,
+                                  target_tokens=controls.target_tokens, method=outcome.method,
+                                  options={"encoding": encoding})
+        result = await service.compress(request, tenant)
+        part.text = f"{result.text}\n\n{question}" if question else result.text
+        outcome.tokens_before += tokens
+        outcome.tokens_after += result.compressed_tokens + (tokens - result.original_tokens)
+        outcome.parts += 1
+        outcome.cached = outcome.cached and result.cached
+    return outcome

@@ -1,0 +1,1 @@
+"""HTTP routes: compression, the LLM proxy, and operations (health, readiness, metrics)."""

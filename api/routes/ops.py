@@ -1,0 +1,43 @@
+"""Operations: liveness, readiness (model, Redis), Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from api.state import state_of
+from compressor.models import weights_available
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready to serve: ``ready``, or ``degraded`` (Redis configured but unreachable: in-process cache only).
+
+    Degraded still answers 200: the service works without Redis, so load balancers should keep sending.
+    """
+    state = state_of(request)
+    cache = state.cache
+    redis = "disabled"
+    if cache.redis_configured:
+        redis = "up" if await cache.check() else "down"
+    state.metrics.redis_up.set(1 if redis == "up" else 0)
+    model = "embedded" if weights_available() else "missing (condenser falls back to extractive)"
+    status = "degraded" if redis == "down" else "ready"
+    return JSONResponse({"status": status, "redis": redis, "model": model, "default_method": state.settings.method})
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition of this replica's metrics."""
+    state = state_of(request)
+    state.metrics.redis_up.set(1 if state.cache.redis_up else 0)
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

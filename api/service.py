@@ -1,0 +1,91 @@
+"""Compression behind the cache: the same pipeline as the SDK, run off the event loop, bounded and timed."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from typing import Any
+
+from api.cache import CompressionCache, cache_key
+from api.errors import APIError
+from api.metrics import Metrics
+from api.schemas import CompressRequest, CompressResponse
+from api.settings import Settings
+from compressor.models import model_info
+from pipelines import default_pipeline
+
+#: words that open the pipeline's own error messages, mapped to the request field they are about
+_FIELDS = ("context", "query", "rate", "target_tokens", "method", "encoding", "model", "coarse")
+
+
+class CompressionTimeout(Exception):
+    """The compressor did not finish within ``compress_timeout_s``."""
+
+
+def model_version() -> str:
+    """Part of every cache key: a retrained model must not serve its predecessor's entries."""
+    from condenser import __version__
+
+    record = json.dumps(model_info(), sort_keys=True)
+    return f"{__version__}:{hashlib.sha256(record.encode()).hexdigest()[:12]}"
+
+
+def _param_of(message: str) -> str:
+    head = message.split(" ", 1)[0].strip(":'\"")
+    if message.startswith("unknown option"):
+        return "options"
+    return head if head in _FIELDS else "options" if "option" in message else "body"
+
+
+class CompressionService:
+    """``compress`` with the two-level cache, a concurrency bound and a timeout."""
+
+    def __init__(self, settings: Settings, cache: CompressionCache, metrics: Metrics):
+        self.settings, self.cache, self.metrics = settings, cache, metrics
+        self.pipeline = default_pipeline()
+        self.version = model_version()
+        self._slots = asyncio.Semaphore(settings.compress_concurrency)
+
+    async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
+        """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
+        method = req.method or self.settings.method
+        budget: dict[str, Any] = {"rate": req.rate, "target_tokens": req.target_tokens}
+        if req.rate is None and req.target_tokens is None:
+            budget["rate"] = self.settings.rate
+        key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query, req.context)
+        raw, layer = await self.cache.get(key)
+        if raw is not None:
+            self.metrics.cache_hits.labels(layer).inc()
+            return CompressResponse.model_validate_json(raw).model_copy(update={"cached": True})
+        self.metrics.cache_misses.inc()
+        result = await self._run(req, method, budget)
+        response = CompressResponse(**result.model_dump(), cached=False)
+        await self.cache.put(key, response.model_dump_json().encode())
+        self.metrics.tokens_in.inc(result.original_tokens)
+        self.metrics.tokens_saved.inc(max(0, result.original_tokens - result.compressed_tokens))
+        return response
+
+    async def _run(self, req: CompressRequest, method: str, budget: dict[str, Any]):
+        start = time.perf_counter()
+        async with self._slots:
+            call = asyncio.to_thread(self.pipeline.run, req.context, req.query, method=method, **budget,
+                                     **req.options)
+            try:
+                result = await asyncio.wait_for(call, self.settings.compress_timeout_s)
+            except asyncio.TimeoutError as exc:
+                self.metrics.compress_failures.labels("timeout").inc()
+                raise CompressionTimeout(f"compression took longer than {self.settings.compress_timeout_s} s") from exc
+            except (TypeError, ValueError) as exc:  # the pipeline's checks name the argument
+                raise APIError(422, str(exc), param=_param_of(str(exc))) from exc
+            except Exception:
+                self.metrics.compress_failures.labels("error").inc()
+                raise
+        self.metrics.compress_seconds.labels(method).observe(time.perf_counter() - start)
+        return result
+
+    def warm_up(self) -> None:
+        """Load the default method's model now rather than on the first request."""
+        self.pipeline.run("Warm-up sentence one. Warm-up sentence two. " * 40, "warm-up?", rate=0.5,
+                          method=self.settings.method)

@@ -1,0 +1,65 @@
+"""Service settings, read from ``CONDENSER_*`` environment variables or a ``.env`` file.
+
+Every field is documented in the README's settings table; ``Settings()`` with nothing set is a working
+deployment: Redis on localhost (degraded to the in-process cache when it is absent), no proxy auth, fail open.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings of the Condenser service (environment prefix ``CONDENSER_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONDENSER_", env_file=".env", extra="ignore")
+
+    # cache
+    redis_url: str | None = Field("redis://127.0.0.1:6379/0",
+                                  description="Redis (or Redis Cluster entry) URL; empty: in-process cache only")
+    cache_ttl_s: int = Field(86_400, ge=1, description="time to live of a cached compression in Redis")
+    cache_max_entry_bytes: int = Field(2_000_000, ge=1, description="larger results are not cached")
+    lru_entries: int = Field(2048, ge=0, description="in-process LRU entries in front of Redis")
+    redis_timeout_s: float = Field(0.25, gt=0, description="connect/operation timeout; Redis never stalls a request")
+    redis_retry_s: float = Field(2.0, gt=0, description="wait before reconnecting to a Redis that failed")
+
+    # compression
+    method: str = Field("condenser", description="default method")
+    rate: float = Field(0.33, gt=0, le=1, description="default fraction of tokens kept")
+    min_tokens: int = Field(1024, ge=0, description="proxy: compress message parts longer than this")
+    compress_roles: list[str] = Field(["system", "user", "tool"], description="proxy: roles whose content may be compressed")
+    compress_timeout_s: float = Field(30.0, gt=0, description="longer compressions fail open (or closed)")
+    compress_concurrency: int = Field(2, ge=1, description="compressions running at once (CPU-bound)")
+    fail_open: bool = Field(True, description="on compressor error/timeout forward the original prompt")
+    preload: bool = Field(False, description="load the default method's model at start-up")
+
+    # upstreams
+    openai_base_url: str = Field("https://api.openai.com/v1", description="upstream of /v1/chat/completions and /v1/models")
+    anthropic_base_url: str = Field("https://api.anthropic.com/v1", description="upstream of /v1/messages")
+    model_routes: dict[str, str] = Field(default_factory=dict,
+                                         description='model prefix -> upstream base URL, e.g. {"mistral-": "https://api.mistral.ai/v1"}')
+    upstream_api_key: str | None = Field(None, description="provider key used when clients send a proxy key instead")
+    upstream_timeout_s: float = Field(600.0, gt=0, description="read timeout towards the upstream")
+    upstream_connect_timeout_s: float = Field(5.0, gt=0)
+
+    # limits and access
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
+    max_batch_items: int = Field(64, ge=1, description="items in one /v1/compress/batch call")
+    api_keys: list[str] = Field(default_factory=list, description="proxy keys; empty: no proxy auth")
+    rate_limit_per_minute: int = Field(0, ge=0, description="requests per tenant per minute; 0: unlimited")
+    tenant_header: str = Field("X-Condenser-Tenant", description="optional sub-tenant header, scoped under the key")
+
+    @field_validator("redis_url", "upstream_api_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("openai_base_url", "anthropic_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def __repr_args__(self):  # never show keys in a repr (logs, tracebacks)
+        for name, value in super().__repr_args__():
+            yield name, ("***" if name in {"api_keys", "upstream_api_key"} and value else value)

@@ -1,0 +1,36 @@
+"""What one app instance shares between requests, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.access import Caller, RateLimiter, identify
+from api.cache import CompressionCache
+from api.metrics import Metrics
+from api.proxy.upstream import Upstream
+from api.service import CompressionService
+from api.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    metrics: Metrics
+    cache: CompressionCache
+    service: CompressionService
+    limiter: RateLimiter
+    upstream: Upstream
+
+
+def state_of(request: Request) -> AppState:
+    return request.app.state.condenser
+
+
+def caller_of(request: Request) -> Caller:
+    """FastAPI dependency: authenticate, then count the request against the tenant's rate limit."""
+    state = state_of(request)
+    caller = identify(request, state.settings)
+    state.limiter.check(caller.tenant)
+    return caller
