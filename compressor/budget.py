@@ -114,8 +114,7 @@ def fit(
     build = _Assembler(documents, json_docs, encoding)
     if not candidates or budget <= 0:
         return build([])
-    texts = [documents[c.doc][c.start : c.end] for c in candidates]
-    costs = np.asarray(count_many(texts, encoding)) + 1  # +1: the joint between spans
+    costs = _costs(documents, candidates, encoding, json_docs)
     scores = np.asarray([c.score for c in candidates], dtype=float)
     positions = np.asarray([(c.doc, c.start) for c in candidates])
     order = np.lexsort((positions[:, 1], positions[:, 0], -np.nan_to_num(scores, nan=-np.inf)))
@@ -130,7 +129,7 @@ def fit(
                   score=float(scores[i])) for i in chosen]
     result = build(spans)
     while result.tokens > budget and spans:  # joins cost more than estimated: drop the weakest
-        spans.pop()
+        del spans[-max(1, min(len(spans), (result.tokens - budget) // 2)) :]
         result = build(spans)
     taken = set(chosen[: len(spans)])
     for i in order:
@@ -142,6 +141,22 @@ def fit(
                                    protected) or result
         spans = result.spans
     return result
+
+
+def _costs(documents: list[str], candidates: list[Candidate], encoding: str,
+           json_docs: frozenset[int]) -> np.ndarray:
+    """Estimated tokens each candidate adds: its text counted with the joint that precedes it in the
+    input (a word after a space costs what `` word`` costs, usually one token; a paragraph after a blank
+    line pays for the ``\n\n``). JSON members pay one more for the ``", "`` between members."""
+    texts = []
+    for c in candidates:
+        text = documents[c.doc]
+        lead = c.start
+        while lead > 0 and c.start - lead < 4 and text[lead - 1].isspace():
+            lead -= 1
+        texts.append(_separator(text[lead : c.start]) + text[c.start : c.end])
+    costs = np.asarray(count_many(texts, encoding))
+    return costs + np.asarray([1 if c.doc in json_docs else 0 for c in candidates])
 
 
 def _fill_with_prefix(build: _Assembler, current: Fitted, cand: Candidate, score: float, budget: int,

@@ -14,6 +14,9 @@ _BUILTIN = {
     "retrieve": "compressor.methods.retrieve:Retrieve",
     "cfic": "compressor.methods.cfic:Cfic",
     "condenser": "compressor.methods.condenser:Condenser",
+    "llmlingua2": "compressor.methods.llmlingua2:LLMLingua2",
+    "provence": "compressor.methods.provence:Provence",
+    "exit": "compressor.methods.exit:Exit",
 }
 _registered: dict[str, type[Method]] = {}
 _instances: dict[str, Method] = {}

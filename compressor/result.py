@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -27,6 +29,8 @@ class CompressionResult(BaseModel):
     documents: list[str] | None = Field(default=None, description="per-document output for list input")
     encoding: str = "cl100k_base"
     budget: int | None = Field(default=None, description="the token budget that was honoured")
+    info: dict[str, Any] = Field(default_factory=dict,
+                                 description="what the method reports beside its spans (e.g. rerank scores)")
 
     @property
     def saved_tokens(self) -> int:

@@ -103,7 +103,7 @@ class Pipeline:
         return CompressionResult(
             text=fitted.text, original_tokens=original, compressed_tokens=fitted.tokens,
             ratio=round(original / max(1, fitted.tokens), 4), method=impl.name, kept=fitted.spans,
-            documents=fitted.documents, encoding=encoding, budget=budget,
+            documents=fitted.documents, encoding=encoding, budget=budget, info=request.info,
         )
 
     def _use_coarse(self, impl: Method, coarse: bool | None, original: int, budget: int) -> bool:

@@ -122,3 +122,21 @@ def json_container(text: str) -> tuple[str, str]:
     """The opening and closing bracket of a JSON document already known to be an object or array."""
     opener = text.strip()[0]
     return opener, "]" if opener == "[" else "}"
+
+
+#: inline pieces that mean nothing when cut: URLs, e-mail addresses, inline code, Markdown links, numbers
+#: with their separators, units and signs (``$1,250.50``, ``3.14``, ``2024-05-01``, ``45%``)
+_INLINE_ATOM = re.compile(
+    r"https?://[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]"
+    r"|www\.[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|`[^`\n]+`"
+    r"|!?\[[^\]\n]*\]\([^)\s]*\)"
+    r"|[-+$€£¥]?\d+(?:[.,:/-]\d+)*%?"
+)
+
+
+def inline_atoms(text: str) -> tuple[list[int], list[int]]:
+    """``(starts, ends)`` of the inline atoms of ``text`` (kept whole or dropped whole by word methods)."""
+    spans = [(m.start(), m.end()) for m in _INLINE_ATOM.finditer(text)]
+    return [s for s, _ in spans], [e for _, e in spans]

@@ -29,10 +29,19 @@ class WordScores:
 
 @dataclass
 class TokenScores:
-    """KEEP probability of each model token, located by the character offset where it starts."""
+    """KEEP probability of each model token, located by the character offset where it starts.
+
+    ``ends`` (character end offsets) and ``words`` (the tokenizer's pre-token word index per token) come
+    with scores from ``score_texts``; ``window_starts``/``window_scores`` hold one value per window when
+    the model also returns a per-sequence score (a reranker's ``ranking`` output).
+    """
 
     offsets: np.ndarray
     scores: np.ndarray
+    ends: np.ndarray | None = None
+    words: np.ndarray | None = None
+    window_starts: np.ndarray | None = None
+    window_scores: np.ndarray | None = None
 
 
 def _rows(tokenizer, q_ids: list[int], ids: list[int], windows: list[tuple[int, int]]) -> list[list[int]]:
@@ -52,43 +61,73 @@ def _pad(rows: list[list[int]], pad_id: int):
     return input_ids, mask
 
 
-def score_tokens(model, tokenizer, text: str, query: str | None = None, *, keep_label: int = 1,
-                 max_length: int | None = None, stride: int = 0, batch_size: int = 16,
-                 max_query_tokens: int | None = None) -> TokenScores:
-    """KEEP probabilities of the tokens of ``text`` given ``query``, window by window.
+def score_tokens(model, tokenizer, text: str, query: str | None = None, **kwargs) -> TokenScores:
+    """KEEP probabilities of the tokens of one ``text`` given ``query``; see ``score_texts``."""
+    return score_texts(model, tokenizer, [text], query, **kwargs)[0]
 
-    ``text`` is tokenised once (fast tokenizer offsets); windows of ``max_length`` model tokens, query
+
+@dataclass
+class _Text:
+    ids: list[int]
+    offsets: np.ndarray
+    words: np.ndarray
+    windows: list[tuple[int, int]]
+    owned: list[tuple[int, int]]
+
+
+def _tokenise(tokenizer, text: str, size: int, stride: int) -> _Text:
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    ids, offsets = enc["input_ids"], np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+    words = np.asarray([-1 if w is None else w for w in enc.word_ids()], dtype=np.int64)
+    windows = plan_windows(len(ids), size, break_tokens(text, offsets[:, 0]), stride)
+    return _Text(ids, offsets, words, windows, assign(windows, len(ids)))
+
+
+def score_texts(model, tokenizer, texts: list[str], query: str | None = None, *, keep_label: int = 1,
+                max_length: int | None = None, stride: int = 0, batch_size: int = 16,
+                max_query_tokens: int | None = None) -> list[TokenScores]:
+    """KEEP probabilities of the tokens of each of ``texts`` given ``query``, window by window.
+
+    Each text is tokenised once (fast tokenizer offsets); windows of ``max_length`` model tokens, query
     and special tokens included, are cut at sentence starts where possible, overlap by ``stride``
-    tokens, and run in batches of similar length. The query (at most ``max_query_tokens``, default a
-    quarter of the window) is repeated in every window. The model runs where its parameters are.
+    tokens, and the windows of ALL texts run together in batches of similar length (little padding,
+    full batches across documents). The query (at most ``max_query_tokens``, default a quarter of the
+    window) is repeated in every window. The model runs where its parameters are; a model output with
+    a ``ranking`` field (one score per sequence) is kept per window.
     """
     import torch
 
     max_length = max_length or min(getattr(model.config, "max_position_embeddings", 512), 512)
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    ids, offsets = enc["input_ids"], np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     q_limit = max_query_tokens or max_length // 4
     q_ids = tokenizer(query, add_special_tokens=False)["input_ids"][:q_limit] if query else []
     size = max(8, max_length - len(q_ids) - tokenizer.num_special_tokens_to_add(pair=bool(q_ids)))
-    windows = plan_windows(len(ids), size, break_tokens(text, offsets[:, 0]), stride)
-    owned = assign(windows, len(ids))
-    rows = _rows(tokenizer, q_ids, ids, windows)
+    parts = [_tokenise(tokenizer, t, size, stride) for t in texts]
+    jobs = [(p, w) for p in range(len(parts)) for w in range(len(parts[p].windows))]
+    rows = [_rows(tokenizer, q_ids, parts[p].ids, [parts[p].windows[w]])[0] for p, w in jobs]
     tail = suffix_length(tokenizer, pair=bool(q_ids))  # a window's tokens end before these
-    probs = np.zeros(len(ids), dtype=np.float32)
-    order = sorted(range(len(rows)), key=lambda w: len(rows[w]))  # similar lengths: little padding
+    probs = [np.zeros(len(p.ids), dtype=np.float32) for p in parts]
+    ranks = [np.full(len(p.windows), np.nan) for p in parts]
+    order = sorted(range(len(rows)), key=lambda j: len(rows[j]))  # similar lengths: little padding
     device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with torch.inference_mode():
         for b in range(0, len(order), batch_size):
             batch = order[b : b + batch_size]
-            input_ids, mask = _pad([rows[w] for w in batch], pad)
-            logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-            keep = torch.softmax(logits.float(), dim=-1)[..., keep_label].cpu().numpy()
-            for i, w in enumerate(batch):
-                (s, e), (lo, hi) = windows[w], owned[w]
-                first = len(rows[w]) - tail - (e - s)  # row position of the window's first token
-                probs[lo:hi] = keep[i, first + lo - s : first + hi - s]
-    return TokenScores(offsets[:, 0], probs)
+            input_ids, mask = _pad([rows[j] for j in batch], pad)
+            out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
+            keep = torch.softmax(out.logits.float(), dim=-1)[..., keep_label].cpu().numpy()
+            ranking = getattr(out, "ranking", None)
+            ranking = None if ranking is None else ranking.float().reshape(len(batch), -1)[:, 0].cpu().numpy()
+            for i, j in enumerate(batch):
+                p, w = jobs[j]
+                (s, e), (lo, hi) = parts[p].windows[w], parts[p].owned[w]
+                first = len(rows[j]) - tail - (e - s)  # row position of the window's first token
+                probs[p][lo:hi] = keep[i, first + lo - s : first + hi - s]
+                if ranking is not None:
+                    ranks[p][w] = ranking[i]
+    return [TokenScores(t.offsets[:, 0], probs[k], t.offsets[:, 1], t.words,
+                        np.asarray([t.offsets[s, 0] if s < len(t.ids) else 0 for s, _ in t.windows]),
+                        ranks[k]) for k, t in enumerate(parts)]
 
 
 def score_words(model, tokenizer, text: str, query: str | None = None, **kwargs) -> WordScores:

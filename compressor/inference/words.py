@@ -50,3 +50,65 @@ def max_per_span(points: np.ndarray, values: np.ndarray, starts: np.ndarray, end
     out = np.empty(len(s))
     out[order] = np.where(np.isfinite(best), best, fill)
     return out
+
+
+_PUNCT = np.frombuffer("".join(chr(c) for c in range(33, 127) if not chr(c).isalnum()).encode("utf-32-le"),
+                       dtype=np.uint32)
+
+
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def model_word_groups(text: str, starts: np.ndarray, ends: np.ndarray, words: np.ndarray,
+                      atoms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Word index of each token, as LLMLingua-2 groups sub-tokens into words, with no model-name rules.
+
+    A token starts a new word where the tokenizer's pre-tokenizer starts one (``word_ids``: whitespace,
+    and for BERT also punctuation and each CJK character) or where it is a lone ASCII punctuation mark
+    (what LLMLingua-2 does for XLM-R's ``,`` after a word). Tokens inside one ``atoms`` span (URLs,
+    numbers, inline code) form a single word, so such a span is kept or dropped whole.
+    """
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    cps = _codepoints(text)
+    lone = (ends - starts == 1) & np.isin(cps[np.clip(starts, 0, max(len(cps) - 1, 0))], _PUNCT)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (words[1:] != words[:-1]) | lone[1:]
+    if atoms is not None and len(atoms[0]):
+        a_starts, a_ends = np.asarray(atoms[0]), np.asarray(atoms[1])
+        idx = np.searchsorted(a_starts, starts, side="right") - 1
+        inside = (idx >= 0) & (starts < a_ends[np.clip(idx, 0, None)])
+        key = np.where(inside, idx, -1)
+        same = np.zeros(n, dtype=bool)
+        same[1:] = inside[1:] & (key[1:] == key[:-1])
+        first = inside.copy()
+        first[1:] &= ~same[1:]
+        new = (new & ~same) | first
+    return np.cumsum(new) - 1
+
+
+def group_spans(text: str, groups: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, ends, mean value)`` of each group of tokens, spans trimmed of whitespace."""
+    if len(groups) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    first = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    g_start = np.minimum.reduceat(starts, first)
+    g_end = np.maximum.reduceat(ends, first)
+    counts = np.diff(np.r_[first, len(groups)])
+    means = np.add.reduceat(values.astype(float), first) / counts
+    space = np.isin(_codepoints(text), np.frombuffer(" \t\n\r\u3000\u00a0".encode("utf-32-le"), dtype=np.uint32))
+    for _ in range(2):  # XLM-R's "▁" may claim the space before a word: move starts past it
+        move = (g_start < g_end) & space[np.clip(g_start, 0, max(len(space) - 1, 0))]
+        g_start = g_start + move
+    return g_start, g_end, means
+
+
+def has_digit(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether each ``[start, end)`` span of ``text`` contains a decimal digit (vectorised)."""
+    cps = _codepoints(text)
+    digit = np.r_[0, np.cumsum((cps >= 48) & (cps <= 57))]
+    return digit[ends] - digit[starts] > 0

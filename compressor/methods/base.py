@@ -52,6 +52,8 @@ class Request:
     regions: list[Region]
     units: list["Unit"]
     options: dict[str, Any] = field(default_factory=dict)
+    #: what the method wants to report beside its spans (e.g. a reranker's scores); copied to the result
+    info: dict[str, Any] = field(default_factory=dict)
 
     def region_texts(self) -> list[str]:
         return [self.documents[r.doc][r.start : r.end] for r in self.regions]
