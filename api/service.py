@@ -74,7 +74,7 @@ class CompressionService:
                                      **req.options)
             try:
                 result = await asyncio.wait_for(call, self.settings.compress_timeout_s)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 self.metrics.compress_failures.labels("timeout").inc()
                 raise CompressionTimeout(f"compression took longer than {self.settings.compress_timeout_s} s") from exc
             except (TypeError, ValueError) as exc:  # the pipeline's checks name the argument

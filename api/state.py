@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from api.access import Caller, RateLimiter, identify
 from api.cache import CompressionCache
@@ -34,3 +35,7 @@ def caller_of(request: Request) -> Caller:
     caller = identify(request, state.settings)
     state.limiter.check(caller.tenant)
     return caller
+
+
+#: the authenticated, rate-limited caller, as a route parameter type
+CallerDep = Annotated[Caller, Depends(caller_of)]

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from api.access import Caller
 from api.errors import APIError
-from api.schemas import (BatchItemError, BatchRequest, BatchResponse, CompressRequest, CompressResponse,
-                         ErrorDetail, ErrorResponse, MethodsResponse)
+from api.schemas import (
+    BatchItemError,
+    BatchRequest,
+    BatchResponse,
+    CompressRequest,
+    CompressResponse,
+    ErrorDetail,
+    ErrorResponse,
+    MethodsResponse,
+)
 from api.service import CompressionTimeout
-from api.state import caller_of, state_of
+from api.state import CallerDep, state_of
 from compressor import available_methods
 
 router = APIRouter(prefix="/v1", tags=["compression"])
@@ -18,7 +25,7 @@ ERRORS = {r: {"model": ErrorResponse} for r in (400, 401, 413, 422, 429, 503)}
 
 
 @router.post("/compress", response_model=CompressResponse, responses=ERRORS)
-async def compress(body: CompressRequest, request: Request, caller: Caller = Depends(caller_of)) -> CompressResponse:
+async def compress(body: CompressRequest, request: Request, caller: CallerDep) -> CompressResponse:
     """Compress ``context`` for ``query`` (the SDK's ``compress()`` over HTTP); ``cached`` says if it was reused."""
     try:
         return await state_of(request).service.compress(body, caller.tenant)
@@ -27,7 +34,7 @@ async def compress(body: CompressRequest, request: Request, caller: Caller = Dep
 
 
 @router.post("/compress/batch", response_model=BatchResponse, responses=ERRORS)
-async def compress_batch(body: BatchRequest, request: Request, caller: Caller = Depends(caller_of)) -> BatchResponse:
+async def compress_batch(body: BatchRequest, request: Request, caller: CallerDep) -> BatchResponse:
     """Compress many items; a failing item gets an error entry, the others still succeed."""
     state = state_of(request)
     limit = state.settings.max_batch_items

@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from api.access import Caller
 from api.errors import APIError
 from api.proxy.controls import BODY_FIELD, controls_of
 from api.proxy.rewrite import compress_request
-from api.state import caller_of, state_of
+from api.state import CallerDep, state_of
 
 log = logging.getLogger("condenser.api.proxy")
 
 router = APIRouter(prefix="/v1", tags=["proxy"])
 
 #: the documented shape; the body is forwarded as sent (less the ``condenser`` field), so anything else passes
-CHAT_BODY = Body(..., examples=[{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}])
+ChatBody = Annotated[dict[str, Any], Body(examples=[{"model": "gpt-4o-mini",
+                                                     "messages": [{"role": "user", "content": "Hi"}]}])]
 
 
 def _check(body: dict[str, Any]) -> dict[str, Any]:
@@ -64,21 +65,20 @@ async def _proxy_chat(request: Request, body: dict[str, Any], caller: Caller, pa
 
 
 @router.post("/chat/completions")
-async def chat_completions(request: Request, body: dict[str, Any] = CHAT_BODY,
-                           caller: Caller = Depends(caller_of)) -> Response:
+async def chat_completions(request: Request, body: ChatBody,
+                           caller: CallerDep) -> Response:
     """OpenAI-compatible chat completions (streaming or not), compressed on the way."""
     return await _proxy_chat(request, body, caller, "/chat/completions", anthropic=False)
 
 
 @router.post("/messages")
-async def messages(request: Request, body: dict[str, Any] = CHAT_BODY,
-                   caller: Caller = Depends(caller_of)) -> Response:
+async def messages(request: Request, body: ChatBody, caller: CallerDep) -> Response:
     """Anthropic-compatible messages (streaming or not), compressed on the way."""
     return await _proxy_chat(request, body, caller, "/messages", anthropic=True)
 
 
 @router.get("/models")
-async def models(request: Request, caller: Caller = Depends(caller_of)) -> Response:
+async def models(request: Request, caller: CallerDep) -> Response:
     """The upstream's model list, passed through."""
     return await state_of(request).upstream.forward("GET", "/models", headers=request.headers, caller=caller,
                                                     query=request.url.query)

@@ -34,9 +34,9 @@ def upstream():
 def proxy_settings(upstream_url: str, redis_url: str | None, **overrides):
     from api.settings import Settings
 
-    values = dict(redis_url=redis_url, openai_base_url=upstream_url, anthropic_base_url=upstream_url,
-                  min_tokens=100, method="truncate", rate=0.25, redis_retry_s=0.2, compress_timeout_s=300,
-                  _env_file=None)
+    values = {"redis_url": redis_url, "openai_base_url": upstream_url, "anthropic_base_url": upstream_url,
+                  "min_tokens": 100, "method": "truncate", "rate": 0.25, "redis_retry_s": 0.2, "compress_timeout_s": 300,
+                  "_env_file": None}
     values.update(overrides)
     return Settings(**values)
 

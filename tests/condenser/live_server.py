@@ -1,9 +1,7 @@
 """A real uvicorn server on loopback for the client, LangChain and playground tests.
 
 ``serve(app)`` runs any ASGI app on 127.0.0.1 (a free port) in a thread and yields its base URL.
-``service_app()`` is the Condenser service under test: ``api.app.create_app`` when the API package is
-importable, else a minimal stand-in with the same ``/v1/compress`` contract (JSON in, CompressionResult
-fields plus ``cached`` out) that calls ``compressor.compress`` and serves ``api/static`` at ``/playground``.
+``service_app()`` is the Condenser service under test (``api.app.create_app``).
 """
 
 from __future__ import annotations
@@ -13,13 +11,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field
-
-STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
 
 
 @contextmanager
@@ -47,58 +41,8 @@ def serve(app: Any) -> Iterator[str]:
 
 
 def service_app() -> Any:
-    """The real API app when it exists, else the stand-in."""
-    try:
-        from api.app import create_app
-    except ImportError:
-        return stand_in_app()
-    try:
-        return create_app()
-    except TypeError:  # a factory that insists on its settings object
-        from api.settings import Settings
+    """The real API app (in-process cache only, so runs never share state through a local Redis)."""
+    from api.app import create_app
+    from api.settings import Settings
 
-        return create_app(Settings())
-
-
-class Body(BaseModel):
-    """The ``/v1/compress`` request (module level: FastAPI resolves the annotation by name)."""
-
-    context: str | list[str]
-    query: str | None = None
-    rate: float | None = None
-    target_tokens: int | None = None
-    method: str = "condenser"
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-def stand_in_app() -> Any:
-    """A minimal FastAPI app with the service's ``/v1/compress`` and ``/v1/methods`` contract."""
-    fastapi = pytest.importorskip("fastapi")
-    from fastapi.responses import JSONResponse
-    from fastapi.staticfiles import StaticFiles
-
-    from compressor import available_methods, compress
-
-    app = fastapi.FastAPI()
-    cache: dict[str, dict[str, Any]] = {}
-
-    @app.post("/v1/compress")
-    def post_compress(body: Body) -> JSONResponse:
-        key = body.model_dump_json()
-        if key in cache:
-            return JSONResponse({**cache[key], "cached": True})
-        try:
-            result = compress(body.context, body.query, rate=body.rate, target_tokens=body.target_tokens,
-                              method=body.method, **body.options)
-        except (TypeError, ValueError) as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
-        cache[key] = result.model_dump(mode="json")
-        return JSONResponse({**cache[key], "cached": False})
-
-    @app.get("/v1/methods")
-    def get_methods() -> dict[str, list[str]]:
-        return {"methods": available_methods()}
-
-    if STATIC.is_dir():
-        app.mount("/playground", StaticFiles(directory=STATIC, html=True), name="playground")
-    return app
+    return create_app(Settings(redis_url=None, _env_file=None))
