@@ -12,14 +12,30 @@ from compressor.tokens import DEFAULT_ENCODING
 
 
 class CoarseConfig(BaseModel):
-    """The question-aware first stage: page retrieval down to ``multiple`` x the budget."""
+    """The question-aware first stage of the cascade: cheap page retrieval before the method.
+
+    Pages are kept down to ``target_tokens(budget)`` tokens (target-LLM tokens): ``multiple`` x the budget,
+    but at most ``max_tokens`` unless the budget itself needs more (then ``min_multiple`` x the budget).
+    The multiple therefore adapts to the rate: large at strong compression (a 10x budget keeps several
+    times its size for the model to choose from), small at mild compression, and what the model reads
+    stays bounded, which bounds its cost. ``dense_weight`` 0 makes the stage BM25 only (no embedding);
+    without a query, BM25 scores pages against the documents' most common terms (centrality).
+    """
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
-    multiple: float = Field(2.0, ge=1.0, description="pages kept, as a multiple of the token budget")
+    multiple: float = Field(4.0, ge=1.0, description="largest share kept, as a multiple of the token budget")
+    min_multiple: float = Field(1.25, ge=1.0, description="smallest share kept, as a multiple of the budget")
+    max_tokens: int = Field(3000, ge=0, description="keep at most this many tokens unless the budget needs more")
     min_tokens: int = Field(1024, ge=0, description="inputs shorter than this skip the coarse stage")
     page_tokens: int = Field(256, ge=16, description="page size in target-LLM tokens")
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.0, ge=0.0, le=1.0, description="0: BM25 only (cheap); >0: hybrid with MiniLM")
+
+    def target_tokens(self, budget: int) -> int:
+        """Tokens the coarse stage keeps for a ``budget``-token output (before the method narrows further)."""
+        low = int(self.min_multiple * budget)
+        high = int(max(self.multiple, self.min_multiple) * budget)
+        return max(low, min(high, self.max_tokens))
 
 
 class PipelineConfig(BaseModel):

@@ -15,7 +15,7 @@ from compressor.result import CompressionResult, Span
 from compressor.tokens import count_tokens, encoding_for_model, get_encoding
 from compressor.validation import check_budget_args, check_options, check_query, documents_of
 from pipelines.config import PipelineConfig
-from retriever.chunker import Chunked, Unit, chunk
+from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
 from retriever.pages import PageRetriever
 
@@ -31,7 +31,12 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 class Pipeline:
-    """chunk -> (coarse page retrieval) -> method -> exact budget fit."""
+    """chunk -> (coarse page retrieval) -> method -> exact budget fit.
+
+    ``timings`` holds seconds per stage: ``chunk``, ``retrieve`` (the coarse stage, when it ran),
+    ``compress`` (the method; its own sub-stages as ``compress.<name>``, e.g. ``compress.score`` for a
+    model pass), ``fit`` and ``total``.
+    """
 
     def __init__(self, config: PipelineConfig | None = None):
         self.config = config or PipelineConfig()
@@ -96,6 +101,7 @@ class Pipeline:
         request = Request(documents, query, budget, encoding, regions, units, options)
         with _timed(timings, "compress"):
             candidates = impl.compress(request)
+        timings.update({f"compress.{k}": v for k, v in request.timings.items()})
         with _timed(timings, "fit"):
             protected = [(u.doc, u.start, u.end) for u in chunked.units if u.atomic]
             fitted = fit(documents, candidates, budget, encoding, json_docs=chunked.json_docs,
@@ -113,17 +119,19 @@ class Pipeline:
                 raise TypeError("coarse must be a bool")
             return coarse and impl.uses_coarse_stage
         return (cfg.enabled and impl.uses_coarse_stage and original > cfg.min_tokens
-                and original > cfg.multiple * budget)
+                and original > cfg.target_tokens(budget))
 
     def _coarse(self, documents: list[str], chunked: Chunked, query: str | None,
                 budget: int) -> tuple[list[Unit], list[Region]]:
+        """Keep the best pages within ``coarse.target_tokens(budget)``; adjacent kept pages form one
+        region, so the method reads them as continuous text."""
         cfg = self.config.coarse
         retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight))
-        pages = retriever.select(documents, chunked.pages, query, int(cfg.multiple * budget))
+        pages = retriever.select(documents, chunked.pages, query, cfg.target_tokens(budget))
         if not pages:  # every page is larger than the coarse budget: let the method see everything
             return chunked.units, [Region(i, 0, len(d)) for i, d in enumerate(documents)]
         units = [chunked.units[i] for p in pages for i in p.units]
-        return units, [Region(p.doc, p.start, p.end) for p in pages]
+        return units, _merge_adjacent(pages)
 
     @staticmethod
     def _unchanged(documents: list[str], is_list: bool, text: str, tokens: int, method: str, budget: int,
@@ -132,6 +140,19 @@ class Pipeline:
         return CompressionResult(text=text, original_tokens=tokens, compressed_tokens=tokens, ratio=1.0,
                                  method=method, kept=kept, documents=list(documents) if is_list else None,
                                  encoding=encoding, budget=budget, timings=timings)
+
+
+def _merge_adjacent(pages: list[Page]) -> list[Region]:
+    """Regions of consecutive pages (same document, next page's first unit follows the last's)."""
+    regions: list[Region] = []
+    last_unit = None
+    for p in pages:
+        if regions and last_unit is not None and regions[-1].doc == p.doc and p.units[0] == last_unit + 1:
+            regions[-1] = Region(p.doc, regions[-1].start, p.end)
+        else:
+            regions.append(Region(p.doc, p.start, p.end))
+        last_unit = p.units[-1]
+    return regions
 
 
 @lru_cache(maxsize=1)

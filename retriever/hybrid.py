@@ -1,7 +1,8 @@
 """Hybrid relevance: dense cosine (FAISS) blended with BM25, each min-max normalised per request.
 
 Without a query, relevance falls back to centrality: similarity to the mean of all embedded texts,
-a question-agnostic signal of what the document is about.
+a question-agnostic signal of what the document is about (BM25 against the most widespread terms when
+the dense part is off).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 from retriever.dense import DenseIndex
 from retriever.embeddings import Embedder, get_embedder
-from retriever.lexical import bm25_scores
+from retriever.lexical import bm25_scores, centrality_scores
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -48,6 +49,8 @@ class HybridScorer:
         """Relevance in [0, 1] of each text (higher is more relevant)."""
         if not texts:
             return np.zeros(0)
+        if not query and self.dense_weight == 0.0:  # no question, no embeddings: lexical centrality
+            return _normalise(centrality_scores(texts))
         lexical = _normalise(bm25_scores(texts, query)) if query else np.zeros(len(texts))
         if self.dense_weight == 0.0:
             return lexical

@@ -35,3 +35,28 @@ def bm25_scores(texts: list[str], query: str) -> np.ndarray:
     if not q:
         return np.zeros(len(texts))
     return np.asarray(index.get_scores(q), dtype=float)
+
+
+def centrality_scores(texts: list[str], terms: int = 24) -> np.ndarray:
+    """Question-agnostic BM25 relevance: each text scored against the corpus's ``terms`` most widespread
+    content words (in the most texts, English stopwords removed), i.e. what the documents are about.
+
+    The lexical counterpart of dense centrality, for when there is no query and no embedding budget.
+    """
+    import bm25s
+
+    if not texts:
+        return np.zeros(0)
+    index, vocab = _index(tuple(texts))
+    if index is None:
+        return np.zeros(len(texts))
+    tokenised = bm25s.tokenize(list(texts), stopwords="en", show_progress=False, return_ids=False)
+    spread: dict[str, int] = {}
+    for words in tokenised:
+        for w in set(words):
+            if len(w) > 2 and not w.isdigit():
+                spread[w] = spread.get(w, 0) + 1
+    common = [w for w, n in sorted(spread.items(), key=lambda kv: (-kv[1], kv[0])) if n > 1][:terms]
+    if not common:
+        return np.zeros(len(texts))
+    return np.asarray(index.get_scores([w for w in common if w in vocab]), dtype=float)

@@ -52,6 +52,8 @@ class Request:
     regions: list[Region]
     units: list["Unit"]
     options: dict[str, Any] = field(default_factory=dict)
+    #: seconds per sub-stage a method may report (the pipeline shows them as ``compress.<name>``)
+    timings: dict[str, float] = field(default_factory=dict)
     #: what the method wants to report beside its spans (e.g. a reranker's scores); copied to the result
     info: dict[str, Any] = field(default_factory=dict)
 

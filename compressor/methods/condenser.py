@@ -9,35 +9,50 @@ falls back to ``extractive`` with a warning that says how to build them.
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
 
 from compressor.methods.base import Request, SentenceScorer
 from compressor.methods.extractive import Extractive
+from retriever.hybrid import HybridScorer
 
 PEAK_WEIGHT = 0.0
 #: share of the hybrid (MiniLM cosine + BM25) relevance blended into the model's sentence score. The
 #: shipped model is under-trained (273 steps on a shared 2-core CPU) and alone retains fewer answers
 #: than ``extractive``; the blend keeps the default no worse while better weights are trained.
 BLEND = 0.5
+#: dense (MiniLM cosine) share of that hybrid relevance; embedding every sentence costs about as much
+#: as the model pass itself on CPU
+DENSE_WEIGHT = 0.7
+#: int8 dynamic quantisation of the model's Linear layers on CPU
+INT8 = False
 
 
 class Condenser(SentenceScorer):
     """Options: ``model_path`` (weights folder), ``device`` (cpu/cuda/mps/auto), ``batch_size``,
     ``stride`` (window overlap in model tokens), ``peak_weight`` (see the module docstring), ``blend``
-    (share of hybrid lexical/dense relevance, 0..1, default ``BLEND``)."""
+    (share of hybrid lexical/dense relevance, 0..1, default ``BLEND``), ``dense_weight`` (the dense share
+    inside that relevance, default ``DENSE_WEIGHT``; 0 skips sentence embeddings), ``int8`` (run the
+    model with int8 dynamic quantisation on CPU, default ``INT8``).
+
+    Reports ``score`` (the model pass) and ``relevance`` (the hybrid blend) in ``request.timings``.
+    """
 
     name = "condenser"
-    options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend"})
+    options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
+                         "dense_weight", "int8"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
         from compressor.models import ModelMissingError, load_condenser_model
 
+        device = resolve_device(request.options.get("device", "cpu"))
+        int8 = bool(request.options.get("int8", INT8)) and device == "cpu"
         try:
-            return load_condenser_model(request.options.get("model_path"),
-                                        resolve_device(request.options.get("device", "cpu")))
+            return load_condenser_model(request.options.get("model_path"), device,
+                                        "int8" if int8 else "auto")
         except ModelMissingError as exc:
             warnings.warn(f"{exc}; falling back to 'extractive'", RuntimeWarning, stacklevel=4)
             return None
@@ -47,18 +62,24 @@ class Condenser(SentenceScorer):
         if loaded is None:
             return Extractive().score(texts, query, request)
         model, tokenizer, info = loaded
-        scores = self.unit_scores(model, tokenizer, info, request, query)
         blend = float(request.options.get("blend", BLEND))
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
+        start = time.perf_counter()
+        scores = self.unit_scores(model, tokenizer, info, request, query)
+        request.timings["score"] = time.perf_counter() - start
         if blend:
-            scores = (1 - blend) * _rank01(scores) + blend * _rank01(Extractive().score(texts, query, request))
+            start = time.perf_counter()
+            weight = float(request.options.get("dense_weight", DENSE_WEIGHT))
+            relevance = HybridScorer(dense_weight=weight).scores(texts, query)
+            scores = (1 - blend) * _rank01(scores) + blend * _rank01(relevance)
+            request.timings["relevance"] = time.perf_counter() - start
         return scores
 
     @staticmethod
     def unit_scores(model, tokenizer, info: dict, request: Request, query: str | None) -> np.ndarray:
-        """Score of every unit: each region's text is scored window by window, once."""
-        from compressor.inference import score_tokens, span_scores
+        """Score of every unit: the windows of all regions are scored together in one batched pass."""
+        from compressor.inference import score_texts, span_scores
         from compressor.inference.words import max_per_span
 
         starts = np.asarray([u.start for u in request.units])
@@ -66,18 +87,18 @@ class Condenser(SentenceScorer):
         docs = np.asarray([u.doc for u in request.units])
         peak = float(request.options.get("peak_weight", PEAK_WEIGHT))
         out = np.zeros(len(request.units))
-        for region in request.regions:
-            inside = (docs == region.doc) & (starts >= region.start) & (ends <= region.end)
-            if not inside.any():
-                continue
-            text = request.documents[region.doc][region.start : region.end]
-            tokens = score_tokens(model, tokenizer, text, query, max_length=info.get("max_length", 320),
+        inside = [(docs == r.doc) & (starts >= r.start) & (ends <= r.end) for r in request.regions]
+        regions = [r for r, m in zip(request.regions, inside) if m.any()]
+        inside = [m for m in inside if m.any()]
+        texts = [request.documents[r.doc][r.start : r.end] for r in regions]
+        all_tokens = score_texts(model, tokenizer, texts, query, max_length=info.get("max_length", 320),
                                   stride=int(request.options.get("stride", 0)),
                                   batch_size=int(request.options.get("batch_size", 16)))
-            s, e = starts[inside] - region.start, ends[inside] - region.start
-            out[inside] = span_scores(tokens, s, e)
+        for region, mask, tokens in zip(regions, inside, all_tokens):
+            s, e = starts[mask] - region.start, ends[mask] - region.start
+            out[mask] = span_scores(tokens, s, e)
             if peak:
-                out[inside] += peak * max_per_span(tokens.offsets, tokens.scores, s, e)
+                out[mask] += peak * max_per_span(tokens.offsets, tokens.scores, s, e)
         return out
 
     def model_version(self) -> str:
@@ -92,3 +113,4 @@ def _rank01(x: np.ndarray) -> np.ndarray:
     if len(x) < 2:
         return np.ones_like(x, dtype=float)
     return np.argsort(np.argsort(x, kind="stable"), kind="stable") / (len(x) - 1)
+

