@@ -9,11 +9,12 @@ false for ``/readyz`` and metrics, and the next call after ``retry_s`` tries it 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections import OrderedDict
 from typing import Any
+
+import orjson
 
 log = logging.getLogger("condenser.api.cache")
 
@@ -23,8 +24,8 @@ PREFIX = "condenser:v1:"
 def cache_key(tenant: str, method: str, version: str, params: dict[str, Any], query: str | None,
               context: str | list[str]) -> str:
     """A key that changes with every input that changes the output, and with the tenant."""
-    payload = json.dumps([tenant, method, version, params, query, context], sort_keys=True, ensure_ascii=False)
-    return PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    payload = orjson.dumps([tenant, method, version, params, query, context], option=orjson.OPT_SORT_KEYS)
+    return PREFIX + hashlib.sha256(payload).hexdigest()
 
 
 class LRU:
@@ -32,15 +33,15 @@ class LRU:
 
     def __init__(self, size: int):
         self.size = size
-        self._data: OrderedDict[str, bytes] = OrderedDict()
+        self._data: OrderedDict[str, Any] = OrderedDict()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> Any:
         value = self._data.get(key)
         if value is not None:
             self._data.move_to_end(key)
         return value
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: str, value: Any) -> None:
         if self.size <= 0:
             return
         self._data[key] = value

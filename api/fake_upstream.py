@@ -102,8 +102,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--stream-delay", type=float, default=0.05, help="seconds between streamed chunks")
+    parser.add_argument("--no-record", action="store_true", help="do not keep requests (long load runs)")
     args = parser.parse_args()
-    uvicorn.run(create_fake_upstream(args.stream_delay), host=args.host, port=args.port, log_level="warning")
+    app = create_fake_upstream(args.stream_delay, record=not args.no_record)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app.add_route("/healthz", healthz, methods=["GET"])
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

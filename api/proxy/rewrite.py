@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+from api.cache import LRU
 from api.proxy.controls import Controls
 from api.proxy.messages import Part, query_of, split_question, text_parts
 from api.schemas import CompressRequest
 from api.service import CompressionService
-from compressor.tokens import count_many, encoding_for_model
+from compressor.tokens import count_tokens, encoding_for_model
 
 
 @dataclass
@@ -32,11 +34,28 @@ class Outcome:
 
 
 def _long_parts(parts: list[Part], controls: Controls, roles: list[str], encoding: str) -> list[tuple[Part, int]]:
-    """Parts of a compressible role over ``min_tokens`` (cheap length check before counting)."""
+    """Parts of a compressible role over ``min_tokens``.
+
+    A token is at least one UTF-8 byte, so parts with fewer bytes are skipped without counting; the others
+    are counted in this thread (tiktoken's batch API hands off to a thread pool: slower for a few texts).
+    """
     threshold = controls.min_tokens or 0
-    eligible = [p for p in parts if p.role in roles and len(p.text) > threshold]
-    counts = count_many([p.text for p in eligible], encoding)
-    return [(p, n) for p, n in zip(eligible, counts) if n > threshold]
+    eligible = [p for p in parts if p.role in roles and len(p.text.encode("utf-8")) > threshold]
+    counted = [(p, _count(p.text, encoding)) for p in eligible]
+    return [(p, n) for p, n in counted if n > threshold]
+
+
+_counts = LRU(4096)
+
+
+def _count(text: str, encoding: str) -> int:
+    """Token count, remembered by content digest: the same long system prompt comes with every request."""
+    key = encoding + hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    known = _counts.get(key)
+    if known is None:
+        known = count_tokens(text, encoding)
+        _counts.put(key, known)
+    return known
 
 
 async def compress_request(body: dict, anthropic: bool, controls: Controls, service: CompressionService,

@@ -6,11 +6,11 @@ comes back exactly as the provider sent it (streams chunk by chunk), plus ``x-co
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request
+import orjson
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.access import Caller
@@ -24,8 +24,22 @@ log = logging.getLogger("condenser.api.proxy")
 router = APIRouter(prefix="/v1", tags=["proxy"])
 
 #: the documented shape; the body is forwarded as sent (less the ``condenser`` field), so anything else passes
-ChatBody = Annotated[dict[str, Any], Body(examples=[{"model": "gpt-4o-mini",
-                                                     "messages": [{"role": "user", "content": "Hi"}]}])]
+#: the documented body; parsed by hand (orjson, after auth) and forwarded as sent, less the ``condenser`` field
+CHAT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "required": ["messages"], "additionalProperties": True,
+               "properties": {"model": {"type": "string"}, "messages": {"type": "array", "items": {"type": "object"}},
+                              "stream": {"type": "boolean"}, BODY_FIELD: {"type": "object"}}},
+    "example": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}}}}}
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise APIError(400, "request body is not valid JSON", param="body") from exc
+    if not isinstance(body, dict):
+        raise APIError(400, "request body must be a JSON object", param="body")
+    return body
 
 
 def _check(body: dict[str, Any]) -> dict[str, Any]:
@@ -37,10 +51,9 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def _proxy_chat(request: Request, body: dict[str, Any], caller: Caller, path: str,
-                      anthropic: bool) -> Response:
+async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bool) -> Response:
     state = state_of(request)
-    body = _check(body)
+    body = _check(_parse(await request.body()))
     controls = controls_of(request.headers, body, state.settings)
     status, extra = "bypassed", {}
     if not controls.bypass:
@@ -55,26 +68,25 @@ async def _proxy_chat(request: Request, body: dict[str, Any], caller: Caller, pa
                 raise APIError(503, f"compression failed ({type(exc).__name__}); fail-closed is configured",
                                type="compression_error") from exc
             log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
-            body = json.loads(await request.body())  # the parsed copy may be half rewritten
+            body = _parse(await request.body())  # the parsed copy may be half rewritten
             body.pop(BODY_FIELD, None)
             status = "failed-open"
     extra.setdefault("x-condenser-compression", status)
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    payload = orjson.dumps(body)
     return await state.upstream.forward("POST", path, headers=request.headers, caller=caller, body=payload,
                                         anthropic=anthropic, model=body.get("model"), extra_headers=extra)
 
 
-@router.post("/chat/completions")
-async def chat_completions(request: Request, body: ChatBody,
-                           caller: CallerDep) -> Response:
+@router.post("/chat/completions", openapi_extra=CHAT_BODY)
+async def chat_completions(request: Request, caller: CallerDep) -> Response:
     """OpenAI-compatible chat completions (streaming or not), compressed on the way."""
-    return await _proxy_chat(request, body, caller, "/chat/completions", anthropic=False)
+    return await _proxy_chat(request, caller, "/chat/completions", anthropic=False)
 
 
-@router.post("/messages")
-async def messages(request: Request, body: ChatBody, caller: CallerDep) -> Response:
+@router.post("/messages", openapi_extra=CHAT_BODY)
+async def messages(request: Request, caller: CallerDep) -> Response:
     """Anthropic-compatible messages (streaming or not), compressed on the way."""
-    return await _proxy_chat(request, body, caller, "/messages", anthropic=True)
+    return await _proxy_chat(request, caller, "/messages", anthropic=True)
 
 
 @router.get("/models")

@@ -1,0 +1,155 @@
+"""Load on the proxy, side by side in one run, loopback only, bounded in count and time.
+
+    python benchmarks/load_proxy.py [--requests 2000] [--concurrency 8] [--miss-requests 30] [--workers 1]
+
+Starts a redis-server, the fake provider (``api.fake_upstream``) and the proxy (uvicorn, one process per
+worker) on free loopback ports, then sends the same OpenAI chat request (a HotpotQA context of ~1.5k tokens
+and its question, from ../shared/data) four ways and prints p50/p99 latency, req/s and errors:
+
+- ``direct``: straight to the fake provider (the floor);
+- ``bypass``: through the proxy with ``X-Condenser-Bypass: true`` (parsing, auth, forwarding);
+- ``cache hit``: through the proxy, compressing, the compression served from the cache;
+- ``cache miss``: through the proxy, every request a new context, so the compressor runs each time.
+
+Proxy overhead = proxy p50/p99 minus direct p50/p99. Everything shares this machine's cores with the load
+generator, so the figures are an upper bound on what the proxy costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.redis_server import RedisProcess, free_port  # noqa: E402
+
+DATA = Path(os.environ.get("CONDENSER_DATA", ROOT.parent / "shared" / "data"))
+
+
+def hotpotqa(n: int) -> list[dict]:
+    items = []
+    with gzip.open(DATA / "hotpotqa" / "distractor.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            context = "\n\n".join(f"{t}\n{''.join(s)}" for t, s in row["context"])
+            items.append({"context": context, "question": row["question"]})
+            if len(items) == n:
+                break
+    return items
+
+
+def chat(item: dict, salt: str = "") -> dict:
+    return {"model": "gpt-4o-mini", "messages": [
+        {"role": "system", "content": f"Answer from the documents.{salt}\n\n{item['context']}"},
+        {"role": "user", "content": item["question"]}]}
+
+
+def start(cmd: list[str], env: dict, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd[2]} exited: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not start")
+
+
+async def run(url: str, bodies: list[dict], headers: dict, concurrency: int, limit_s: float) -> dict:
+    """Send ``bodies`` with ``concurrency`` in flight; latency of each, stopping at ``limit_s``."""
+    latencies, errors, queue = [], 0, list(reversed(bodies))
+    deadline = time.monotonic() + limit_s
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+        async def worker():
+            nonlocal errors
+            while queue and time.monotonic() < deadline:
+                body = queue.pop()
+                start_t = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body, headers=headers)
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - start_t)
+                errors += not ok
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - began
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"n": len(latencies), "p50_ms": pick(0.50), "p99_ms": pick(0.99), "rps": len(latencies) / wall,
+            "errors": errors, "mean_ms": statistics.mean(latencies) * 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=2000, help="requests per fast scenario")
+    ap.add_argument("--miss-requests", type=int, default=30, help="requests in the cache-miss scenario")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=1, help="proxy worker processes")
+    ap.add_argument("--method", default="condenser", help="compression method the proxy uses")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per scenario at most")
+    args = ap.parse_args()
+
+    items = hotpotqa(args.miss_requests + 1)
+    redis = RedisProcess().start()
+    up_port, proxy_port = free_port(), free_port()
+    py = sys.executable
+    procs = []
+    try:
+        procs.append(start([py, "-m", "api.fake_upstream", "--port", str(up_port), "--stream-delay", "0",
+                            "--no-record"], {}, up_port))
+        env = {"CONDENSER_REDIS_URL": redis.url, "CONDENSER_OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+               "CONDENSER_METHOD": args.method, "CONDENSER_MIN_TOKENS": "200", "CONDENSER_PRELOAD": "true",
+               "CONDENSER_RATE": "0.2"}
+        procs.append(start([py, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(proxy_port),
+                            "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
+                           env, proxy_port))
+        direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
+        proxy = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
+        same = [chat(items[0])] * args.requests
+        httpx.post(proxy, json=same[0], timeout=120)  # compress once: the hit scenario reads the cache
+        rows = {
+            "direct (fake provider)": asyncio.run(run(direct, same, {}, args.concurrency, args.time_limit)),
+            "proxy, bypass": asyncio.run(run(proxy, same, {"X-Condenser-Bypass": "true"}, args.concurrency,
+                                             args.time_limit)),
+            "proxy, cache hit": asyncio.run(run(proxy, same, {}, args.concurrency, args.time_limit)),
+            "proxy, cache miss": asyncio.run(run(proxy, [chat(it, f" #{i}") for i, it in enumerate(items[1:])], {},
+                                                 args.concurrency, args.time_limit * 5)),
+        }
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        redis.stop()
+    base = rows["direct (fake provider)"]
+    print(f"\nproxy load, loopback, {os.cpu_count()} cores shared with the load generator; "
+          f"concurrency {args.concurrency}, {args.workers} proxy worker(s), method {args.method}\n")
+    print("| scenario | requests | p50 ms | p99 ms | req/s | errors | overhead p50 / p99 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        over = "" if r is base else f"{r['p50_ms'] - base['p50_ms']:.2f} / {r['p99_ms'] - base['p99_ms']:.2f}"
+        print(f"| {name} | {r['n']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.0f} | {r['errors']} | {over} |")
+
+
+if __name__ == "__main__":
+    main()
