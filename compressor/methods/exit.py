@@ -51,7 +51,7 @@ class Exit(Method):
 
 def build_prompts(units: list[str], query: str | None, neighbours: int) -> list[str]:
     """One classification prompt per unit: question, the unit marked in its neighbours, the question asked."""
-    clip = lambda t, n: t if len(t) <= n else t[:n] + "…"  # noqa: E731
+    clip = lambda t, n: t if len(t) <= n else t[:n] + "…"
     prompts = []
     for i, unit in enumerate(units):
         before = " ".join(clip(u, _NEIGHBOUR_CHARS) for u in units[max(0, i - neighbours) : i])

@@ -17,8 +17,18 @@ from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
-from compressor.models.checkpoints import (CheckpointError, Loaded, load_state_dict, load_tokenizer,
-                                           max_positions, read_config, resolve, resolve_dtype, _lock, _quiet)
+from compressor.models.checkpoints import (
+    CheckpointError,
+    Loaded,
+    _lock,
+    _quiet,
+    load_state_dict,
+    load_tokenizer,
+    max_positions,
+    read_config,
+    resolve,
+    resolve_dtype,
+)
 
 _HEADS = ("token_classifier", "pruning_head.classifier")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
-from compressor import compress  # noqa: E402
-from compressor.models.checkpoints import CheckpointError  # noqa: E402
-from tests.fixtures import tiny_models  # noqa: E402
+from compressor import compress
+from compressor.models.checkpoints import CheckpointError
+from tests.fixtures import tiny_models
 
 PROSE = " ".join(f"Sentence {i} says the bus contractor needs notice at weekends." for i in range(60))
 QUERY = "How much notice does the bus contractor need?"

@@ -5,9 +5,9 @@ import json
 import pytest
 
 pytest.importorskip("torch")
-from compressor import compress  # noqa: E402
-from compressor.models.checkpoints import CheckpointError  # noqa: E402
-from tests.fixtures import tiny_models  # noqa: E402
+from compressor import compress
+from compressor.models.checkpoints import CheckpointError
+from tests.fixtures import tiny_models
 
 PROSE = " ".join(f"Sentence {i} says the bus contractor needs notice at weekends." for i in range(150))
 QUERY = "How much notice does the bus contractor need?"
