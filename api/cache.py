@@ -54,7 +54,7 @@ class CompressionCache:
     """LRU + Redis. ``get`` returns ``(value, layer)`` with layer ``"memory"``, ``"redis"`` or None."""
 
     def __init__(self, redis_url: str | None, *, ttl_s: int, max_entry_bytes: int, lru_entries: int,
-                 timeout_s: float = 0.25, retry_s: float = 2.0):
+                 timeout_s: float = 0.25, retry_s: float = 2.0, cluster: bool = False):
         self.lru = LRU(lru_entries)
         self.ttl_s, self.max_entry_bytes, self.retry_s = ttl_s, max_entry_bytes, retry_s
         self.redis_configured = bool(redis_url)
@@ -63,9 +63,10 @@ class CompressionCache:
         self._redis = None
         if redis_url:
             import redis.asyncio as aioredis
+            from redis.asyncio.cluster import RedisCluster
 
-            self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=timeout_s,
-                                                  socket_connect_timeout=timeout_s, retry_on_timeout=False)
+            factory = RedisCluster if cluster else aioredis.Redis
+            self._redis = factory.from_url(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
     async def connect(self) -> bool:
         """Ping Redis now; returns whether it answered."""
@@ -103,11 +104,11 @@ class CompressionCache:
         """Run one Redis command unless Redis is down and not yet due for a retry; never raises."""
         if self._redis is None or (not self.redis_up and time.monotonic() < self._retry_at):
             return None
-        from redis.exceptions import RedisError
+        from redis.exceptions import RedisClusterException, RedisError
 
         try:
             result = await getattr(self._redis, op)(*args, **kwargs)
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             if self.redis_up:
                 log.warning("redis unavailable (%s); serving from the in-process cache", type(exc).__name__)
             self.redis_up, self._retry_at = False, time.monotonic() + self.retry_s

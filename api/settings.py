@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     # cache
     redis_url: str | None = Field("redis://127.0.0.1:6379/0",
                                   description="Redis (or Redis Cluster entry) URL; empty: in-process cache only")
+    redis_cluster: bool = Field(False, description="the URL names a Redis Cluster node (cluster client)")
     cache_ttl_s: int = Field(86_400, ge=1, description="time to live of a cached compression in Redis")
     cache_max_entry_bytes: int = Field(2_000_000, ge=1, description="larger results are not cached")
     lru_entries: int = Field(2048, ge=0, description="in-process LRU entries in front of Redis")
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
                                          description='model prefix -> upstream base URL, e.g. {"mistral-": "https://api.mistral.ai/v1"}')
     upstream_api_key: str | None = Field(None, description="provider key used when clients send a proxy key instead")
     upstream_timeout_s: float = Field(600.0, gt=0, description="read timeout towards the upstream")
-    upstream_connect_timeout_s: float = Field(5.0, gt=0)
+    upstream_connect_timeout_s: float = Field(5.0, gt=0, description="connect timeout towards the upstream")
 
     # limits and access
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="larger request bodies get 413")

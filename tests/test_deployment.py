@@ -43,3 +43,11 @@ def test_dockerfile_installs_cpu_torch_by_default_and_serves():
     assert '"condenser", "serve"' in dockerfile
     for package in ("compressor", "retriever", "pipelines", "api", "condenser"):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_every_service_setting_is_in_the_readme_table():
+    from api.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [n for n in Settings.model_fields if f"| `CONDENSER_{n.upper()}` |" not in readme]
+    assert not missing, f"settings missing from the README table: {missing}"
