@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,11 @@ class PipelineConfig(BaseModel):
     rate: float = Field(0.33, gt=0.0, le=1.0, description="default fraction of tokens kept")
     min_fill: float = Field(0.9, ge=0.0, le=1.0, description="outputs use at least this share of the budget")
     coarse: CoarseConfig = Field(default_factory=CoarseConfig)
+    method_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="default options per method, e.g. {condenser: {quantize: true, dense_weight: 0}} for the "
+                    "fastest CPU profile; options given to a call win",
+    )
 
     @classmethod
     def from_file(cls, path: str | Path) -> "PipelineConfig":

@@ -51,6 +51,7 @@ class Pipeline:
             rate, target_tokens = check_budget_args(rate, target_tokens)
             name = method if method is not None else self.config.method
             impl = get_method(name)
+            options = {**self.config.method_options.get(name, {}), **options}  # the call's own win
             pipeline_opts = {k: options.pop(k) for k in list(options) if k in PIPELINE_OPTIONS}
             check_options(name, impl.options, options)
             encoding = self._encoding(pipeline_opts)

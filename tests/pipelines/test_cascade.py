@@ -103,3 +103,24 @@ def test_second_question_reuses_chunks_bm25_and_embeddings(monkeypatch):
     pipe.run(text, "Which report did the regional office file for ward 12?", rate=0.2, method="extractive")
     assert first > 100 and sum(calls) == 1  # only the new question
     assert _chunk.cache_info().hits > chunk_hits and _index.cache_info().hits > index_hits
+
+
+
+def test_config_sets_default_method_options_and_calls_override_them(tmp_path, monkeypatch):
+    from compressor.methods.extractive import Extractive
+
+    path = tmp_path / "fast.yaml"
+    path.write_text("method_options:\n  extractive:\n    dense_weight: 0.0\n")
+    cfg = PipelineConfig.from_file(path)
+    assert cfg.method_options == {"extractive": {"dense_weight": 0.0}}
+    seen = []
+    real = Extractive.score
+
+    def spy(self, texts, query, request):
+        seen.append(request.options.get("dense_weight"))
+        return real(self, texts, query, request)
+
+    monkeypatch.setattr(Extractive, "score", spy)
+    Pipeline(cfg).run(LONG, QUESTION, rate=0.1, method="extractive")
+    Pipeline(cfg).run(LONG, QUESTION, rate=0.1, method="extractive", dense_weight=0.5)
+    assert seen == [0.0, 0.5]
