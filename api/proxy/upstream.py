@@ -31,6 +31,7 @@ def _forward_headers(headers: Mapping[str, str], caller: Caller, settings: Setti
     out = {k: v for k, v in headers.items()
            if k.lower() not in DROP_REQUEST and not k.lower().startswith("x-condenser-")
            and k.lower() != settings.tenant_header.lower()}
+    out["accept-encoding"] = "identity"  # relayed byte for byte: an event stream must not sit in a gzip buffer
     if caller.swap_credential:  # the client authenticated with a proxy key: use the deployment's provider key
         out = {k: v for k, v in out.items() if k.lower() not in ("authorization", "x-api-key")}
         if settings.upstream_api_key:
