@@ -27,6 +27,7 @@ ROWS = {
     "bm25": ("BM25 sentences", "extractive", {"dense_weight": 0.0}, False),
     "cosine": ("MiniLM cosine sentences (same embedding)", "extractive", {"dense_weight": 1.0}, False),
     "hybrid": ("hybrid BM25+MiniLM (extractive default)", "extractive", {}, False),
+    "model": ("condenser model alone (blend 0)", "condenser", {"blend": 0.0}, False),
     "condenser": ("condenser", "condenser", {}, False),
     "pipeline": ("condenser (default pipeline: coarse stage on)", "condenser", {}, None),
 }
@@ -44,13 +45,15 @@ def recall(items, method: str, options: dict, factor: float, coarse: bool | None
     return 100.0 * kept / max(1, len(items)), (time.perf_counter() - start) / max(1, len(items))
 
 
-def table(sets: dict[str, list], factors: list[float], rows: list[str]) -> str:
+def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None) -> str:
     """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor."""
     head = [f"{name} {f:g}x" for name in sets for f in factors]
     lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
     print("\n".join(lines), flush=True)
     for label, method, options, coarse in (ROWS[r] for r in rows):
+        if model_path and method == "condenser":
+            options = {**options, "model_path": model_path}
         cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
         lines.append(f"| {label} | " + " | ".join(f"{r:.1f}" for r, _ in cells) + " |")
         print(lines[-1] + f"  <!-- {sum(t for _, t in cells) / len(cells):.3f} s/item -->", flush=True)
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=None, help="folder holding hotpotqa/ and musique/")
     ap.add_argument("--speed-tokens", type=int, default=10_000)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--model-path", default=None, help="weights folder to evaluate (default: the shipped one)")
     args = ap.parse_args(argv)
     sets = {}
     for name in args.sets.split(","):
@@ -104,9 +108,10 @@ def main(argv: list[str] | None = None) -> None:
         sets[name] = items[: args.limit] if args.limit else items
     factors = [float(f) for f in args.factors.split(",")]
     first = next(iter(sets.values()))[0]
-    compress(first.context, first.question, rate=0.5, method="condenser")  # load models before timing
+    opts = {"model_path": args.model_path} if args.model_path else {}
+    compress(first.context, first.question, rate=0.5, method="condenser", **opts)  # load models before timing
     print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
-    table(sets, factors, args.rows.split(","))
+    table(sets, factors, args.rows.split(","), args.model_path)
     if not args.no_speed:
         print("\nspeed:", speed(args.speed_tokens))
 
