@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.redis_server import RedisProcess, free_port  # noqa: E402
+from tests.fixtures.redis_server import RedisProcess, free_port
 
 DATA = Path(os.environ.get("CONDENSER_DATA", ROOT.parent / "shared" / "data"))
 
@@ -95,7 +95,7 @@ async def run(url: str, bodies: list[dict], headers: dict, concurrency: int, lim
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - began
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     return {"n": len(latencies), "p50_ms": pick(0.50), "p99_ms": pick(0.99), "rps": len(latencies) / wall,
             "errors": errors, "mean_ms": statistics.mean(latencies) * 1000}
 

@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -29,11 +28,11 @@ def _read(source: str) -> str:
 @app.command()
 def compress(
     files: list[str] = typer.Argument(..., help="text files to compress, or - for standard input"),
-    query: Optional[str] = typer.Option(None, "--query", "-q", help="the question the output must answer"),
-    rate: Optional[float] = typer.Option(None, "--rate", "-r", help="fraction of tokens kept, in (0, 1]"),
-    target_tokens: Optional[int] = typer.Option(None, "--target-tokens", "-t", help="hard token ceiling"),
+    query: str | None = typer.Option(None, "--query", "-q", help="the question the output must answer"),
+    rate: float | None = typer.Option(None, "--rate", "-r", help="fraction of tokens kept, in (0, 1]"),
+    target_tokens: int | None = typer.Option(None, "--target-tokens", "-t", help="hard token ceiling"),
     method: str = typer.Option("condenser", "--method", "-m", help="see `condenser methods`"),
-    model: Optional[str] = typer.Option(None, "--model", help="target LLM (picks its tokenizer)"),
+    model: str | None = typer.Option(None, "--model", help="target LLM (picks its tokenizer)"),
     as_json: bool = typer.Option(False, "--json", help="print the full result as JSON"),
     documents: bool = typer.Option(False, "--documents", help="treat the files as documents of one context"),
 ) -> None:

@@ -3,4 +3,4 @@
 from pipelines.config import CoarseConfig, PipelineConfig
 from pipelines.pipeline import PIPELINE_OPTIONS, Pipeline, default_pipeline
 
-__all__ = ["CoarseConfig", "PIPELINE_OPTIONS", "Pipeline", "PipelineConfig", "default_pipeline"]
+__all__ = ["PIPELINE_OPTIONS", "CoarseConfig", "Pipeline", "PipelineConfig", "default_pipeline"]

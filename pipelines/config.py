@@ -55,7 +55,7 @@ class PipelineConfig(BaseModel):
     )
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "PipelineConfig":
+    def from_file(cls, path: str | Path) -> PipelineConfig:
         """Load from ``.yaml``/``.yml`` or ``.toml``."""
         path = Path(path)
         if path.suffix not in (".yaml", ".yml", ".toml"):

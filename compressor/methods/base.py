@@ -50,7 +50,7 @@ class Request:
     budget: int
     encoding: str
     regions: list[Region]
-    units: list["Unit"]
+    units: list[Unit]
     options: dict[str, Any] = field(default_factory=dict)
     #: seconds per sub-stage a method may report (the pipeline shows them as ``compress.<name>``)
     timings: dict[str, float] = field(default_factory=dict)

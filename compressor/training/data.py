@@ -16,9 +16,9 @@ import gzip
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from compressor.training.splits import is_dev
 from retriever.sentences import sentence_offsets

@@ -4,12 +4,18 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast  # noqa: E402
+from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
 
-from compressor.inference import (WordScores, score_tokens, score_words, sentence_scores,  # noqa: E402
-                                  span_scores, word_spans)
-from compressor.inference.specials import suffix_length, with_specials  # noqa: E402
-from retriever.embeddings import default_model_path  # noqa: E402
+from compressor.inference import (
+    WordScores,
+    score_tokens,
+    score_words,
+    sentence_scores,
+    span_scores,
+    word_spans,
+)
+from compressor.inference.specials import suffix_length, with_specials
+from retriever.embeddings import default_model_path
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("transformers")
-from transformers import BertTokenizerFast  # noqa: E402
+from transformers import BertTokenizerFast
 
-from compressor.training.data import Example  # noqa: E402
-from compressor.training.labels import ANSWER_WEIGHT, FUNCTION_TARGET, encode  # noqa: E402
-from retriever.embeddings import default_model_path  # noqa: E402
+from compressor.training.data import Example
+from compressor.training.labels import ANSWER_WEIGHT, FUNCTION_TARGET, encode
+from retriever.embeddings import default_model_path
 
 
 @pytest.fixture(scope="module")
