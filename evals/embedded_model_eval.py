@@ -27,6 +27,7 @@ ROWS = {
     "bm25": ("BM25 sentences", "extractive", {"dense_weight": 0.0}, False),
     "cosine": ("MiniLM cosine sentences (same embedding)", "extractive", {"dense_weight": 1.0}, False),
     "hybrid": ("hybrid BM25+MiniLM (extractive default)", "extractive", {}, False),
+    "hybrid2": ("hybrid, two hops (query expansion)", "extractive", {"hops": 2}, False),
     "model": ("condenser model alone (blend 0)", "condenser", {"blend": 0.0}, False),
     "condenser": ("condenser", "condenser", {}, False),
     "pipeline": ("condenser (default pipeline: coarse stage on)", "condenser", {}, None),

@@ -45,6 +45,23 @@ class HybridScorer:
             q /= np.linalg.norm(q) or 1.0
         return DenseIndex(vectors).scores(q)
 
+    def multi_hop(self, texts: list[str], query: str | None, hops: int = 2, expand: int = 2) -> np.ndarray:
+        """Relevance with query expansion over ``hops`` rounds (multi-hop retrieval, as in MDR/Baleen).
+
+        Each round appends the ``expand`` best texts so far to the query: evidence that only names the
+        bridge entity found by the first hop (the second hop of a multi-hop question) then scores too.
+        Rounds are averaged, so the first hop's ranking keeps half the weight.
+        """
+        total = self.scores(texts, query)
+        if hops < 2 or not query or len(texts) <= expand:
+            return total
+        current = total
+        for _ in range(hops - 1):
+            best = np.argsort(-current, kind="stable")[:expand]
+            current = self.scores(texts, " ".join([query, *(texts[i] for i in sorted(best))]))
+            total = total + current
+        return total / hops
+
     def scores(self, texts: list[str], query: str | None) -> np.ndarray:
         """Relevance in [0, 1] of each text (higher is more relevant)."""
         if not texts:
