@@ -61,3 +61,17 @@ def test_without_query_scores_by_centrality():
     texts = ["Trains run on rails.", "Rail trains and rail tracks.", "Bananas are yellow fruit."]
     scores = HybridScorer().scores(texts, None)
     assert scores[2] == scores.min()
+
+
+def test_multi_hop_expansion_lifts_the_bridge_sentence():
+    from retriever.hybrid import HybridScorer
+
+    texts = ["The film Jaws was directed by Steven Spielberg.", "Spielberg grew up in Phoenix, Arizona.",
+             "Great white sharks can be found in many oceans.", "Movie theatres sold popcorn in 1975."]
+    query = "Where did the director of the film Jaws grow up?"
+    scorer = HybridScorer(dense_weight=0.7)
+    one = scorer.multi_hop(texts, query, hops=1)
+    assert np.allclose(one, scorer.scores(texts, query))
+    two = scorer.multi_hop(texts, query, hops=2, expand=1)
+    # the second hop reads "Spielberg" from the first sentence, so the answer sentence gains on the distractors
+    assert two[1] - max(two[2], two[3]) > one[1] - max(one[2], one[3])
