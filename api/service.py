@@ -28,7 +28,9 @@ def model_version() -> str:
     """Part of every cache key: a retrained model must not serve its predecessor's entries."""
     from condenser import __version__
 
-    record = json.dumps(model_info(), sort_keys=True)
+    from retriever.embeddings import retriever_info
+
+    record = json.dumps([model_info(), retriever_info()], sort_keys=True)
     return f"{__version__}:{hashlib.sha256(record.encode()).hexdigest()[:12]}"
 
 

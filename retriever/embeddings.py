@@ -10,10 +10,12 @@ torch vectors, about 1.3-2.4x faster on a 2-core CPU), the default when installe
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +32,55 @@ def default_model_path() -> str:
 
 
 BACKENDS = ("torch", "onnx-int8")
+#: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
+#: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
+CONDENSER_RETRIEVER_DIR = Path(__file__).parent / "models" / "condenser-retriever"
+_DELTA, _RECORD, _FROZEN = "delta.safetensors", "retriever.json", "embeddings.word_embeddings.weight"
+
+
+def is_delta_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a retriever delta (weights over the base MiniLM) rather than a full model."""
+    return (Path(path) / _DELTA).is_file() and (Path(path) / _RECORD).is_file()
+
+
+def save_retriever_delta(model, out: str | os.PathLike, record: dict) -> None:
+    """Write a fine-tuned MiniLM ``SentenceTransformer`` as an fp16 delta plus its training record."""
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.endswith(_FROZEN)}
+    save_file(state, str(out / _DELTA))
+    (out / _RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _load_delta(path: str | os.PathLike, device: str):
+    from safetensors.torch import load_file
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(default_model_path(), device=device, local_files_only=True)
+    state = {k: v.float() for k, v in load_file(str(Path(path) / _DELTA)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.endswith(_FROZEN) for k in missing):
+        raise ValueError(f"{path}: not a delta over all-MiniLM-L6-v2 (missing {missing[:3]}, "
+                         f"unexpected {unexpected[:3]})")
+    return model.to(device)
+
+
+def retriever_info() -> dict:
+    """The shipped retriever's training record (steps, seed, dev scores); empty when it is absent."""
+    record = CONDENSER_RETRIEVER_DIR / _RECORD
+    return json.loads(record.read_text()) if record.is_file() else {}
+
+
+def resolve_model(model: str | None) -> str | None:
+    """``"condenser"`` → the shipped fine-tuned retriever's folder (with a clear error when absent)."""
+    if model != "condenser":
+        return model
+    if not is_delta_folder(CONDENSER_RETRIEVER_DIR):
+        raise FileNotFoundError(f"Condenser's retriever weights are missing from {CONDENSER_RETRIEVER_DIR}; "
+                                "rebuild them: python -m compressor.training.retriever")
+    return str(CONDENSER_RETRIEVER_DIR)
 
 
 def default_backend() -> str:
@@ -112,9 +163,11 @@ class Embedder:
         else:
             from sentence_transformers import SentenceTransformer
 
-            path = model or default_model_path()
-            local = os.path.isdir(path)
-            self.model = SentenceTransformer(path, device=device, local_files_only=local)
+            path = resolve_model(model) or default_model_path()
+            if is_delta_folder(path):
+                self.model = _load_delta(path, device)
+            else:
+                self.model = SentenceTransformer(path, device=device, local_files_only=os.path.isdir(path))
             self.dim = self.model.get_embedding_dimension()
             self._encode = lambda texts: self.model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,

@@ -7,6 +7,7 @@ import pytest
 
 from compressor import compress
 from compressor.models import MODEL_DIR, ModelMissingError, load_condenser_model, weights_available
+from retriever.embeddings import CONDENSER_RETRIEVER_DIR
 
 pytestmark = pytest.mark.skipif(not weights_available(), reason="embedded model weights not built")
 
@@ -38,29 +39,69 @@ def test_loads_offline_and_is_deterministic():
     assert a.text == b.text and a.compressed_tokens <= 25
 
 
+# blend 1: the default (retriever + BM25); blend 0: the token model alone; 0.5: both by rank
+@pytest.mark.parametrize("blend", [1.0, 0.0, 0.5])
 @pytest.mark.parametrize("question, answer_sentence, others", CASES)
-def test_answer_sentence_ranks_first(question, answer_sentence, others):
+def test_answer_sentence_ranks_first(question, answer_sentence, others, blend):
     from compressor.methods.condenser import Condenser
 
     sentences = [*others[:1], answer_sentence, *others[1:]]
     text = " ".join(sentences)
-    r = compress(text, question, target_tokens=len(answer_sentence.split()) + 8, method="condenser", coarse=False)
+    r = compress(text, question, target_tokens=len(answer_sentence.split()) + 8, method="condenser",
+                 coarse=False, blend=blend)
     assert answer_sentence in r.text
     assert Condenser().model_version().startswith("condenser-minilm")
 
 
-def test_missing_weights_fall_back_to_extractive_with_a_warning(tmp_path):
+def test_retriever_loads_offline_and_ranks_the_evidence_first():
+    from retriever.embeddings import get_embedder
+
+    embedder = get_embedder("condenser")
+    for question, answer_sentence, others in CASES:
+        vectors = embedder.encode([answer_sentence, *others])
+        sims = vectors @ embedder.encode([question])[0]
+        assert int(np.argmax(sims)) == 0
+    assert embedder.encode(["a"]).shape == (1, 384)
+
+
+def test_token_model_missing_weights_fall_back_with_a_warning(tmp_path):
     with pytest.raises(ModelMissingError, match="python -m compressor.training"):
         load_condenser_model(str(tmp_path))
     text = " ".join(f"Sentence {i} about the value {i}." for i in range(60))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        r = compress(text, "value 7", rate=0.2, model_path=str(tmp_path))
-    assert any("falling back to 'extractive'" in str(w.message) for w in caught)
-    assert r.compressed_tokens <= r.budget
+    for blend in (0.0, 0.5):  # alone: extractive; blended: the retriever relevance alone
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = compress(text, "value 7", rate=0.2, model_path=str(tmp_path), blend=blend)
+        assert any("scoring without the token model" in str(w.message) for w in caught)
+        assert r.compressed_tokens <= r.budget and "value 7." in r.text
 
 
-def test_shipped_file_is_small():
-    size = sum(p.stat().st_size for p in MODEL_DIR.iterdir()) / 2**20
-    assert size <= 30, f"{size:.1f} MB"
-    assert np.isfinite(size)
+def test_missing_retriever_says_how_to_build_it_and_falls_back(tmp_path, monkeypatch):
+    import retriever.embeddings as embeddings
+
+    monkeypatch.setattr(embeddings, "CONDENSER_RETRIEVER_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m compressor.training.retriever"):
+        embeddings.resolve_model("condenser")
+    embeddings._shared_embedder.cache_clear()
+    try:
+        text = " ".join(f"Sentence {i} about the value {i}." for i in range(60))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = compress(text, "value 7", rate=0.2)
+        assert any("using the base MiniLM" in str(w.message) for w in caught)
+        assert r.compressed_tokens <= r.budget
+    finally:
+        embeddings._shared_embedder.cache_clear()
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="blend"):
+        compress("One. Two. Three. Four.", "two", target_tokens=2, blend=1.5)
+    with pytest.raises(ValueError, match="embedder"):
+        compress("One. Two. Three. Four.", "two", target_tokens=2, embedder="bert")
+
+
+@pytest.mark.parametrize("folder", [MODEL_DIR, CONDENSER_RETRIEVER_DIR])
+def test_shipped_files_are_small(folder):
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    assert 1 < size <= 30, f"{size:.1f} MB"
