@@ -37,10 +37,10 @@ def parse_method(spec: str) -> tuple[str, dict]:
 
 def measure(items, spec: str, factor: float) -> tuple[float, float, float]:
     """(answer retention %, mean achieved ratio, seconds per question on documents not seen before)."""
-    from retriever.embeddings import get_embedder
+    from retriever.embeddings import clear_embedding_caches
 
     method, options = parse_method(spec)
-    get_embedder().clear_cache()
+    clear_embedding_caches()
     kept, ratios, start = 0, [], time.perf_counter()
     for item in tqdm(items, desc=f"{spec} {factor:g}x", leave=False):
         budget = max(1, int(_tokens(item.context) / factor))

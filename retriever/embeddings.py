@@ -208,6 +208,17 @@ def get_embedder(model: str | None = None, backend: str | None = None) -> Embedd
     return _shared_embedder(model, backend or (default_backend() if model is None else "torch"))
 
 
+_LOADED: list[Embedder] = []
+
+
 @lru_cache(maxsize=4)
 def _shared_embedder(model: str | None, backend: str) -> Embedder:
-    return Embedder(model, backend=backend)
+    embedder = Embedder(model, backend=backend)
+    _LOADED.append(embedder)
+    return embedder
+
+
+def clear_embedding_caches() -> None:
+    """Forget the cached vectors of every shared embedder loaded so far (benchmarks time cold documents)."""
+    for embedder in _LOADED:
+        embedder.clear_cache()

@@ -125,7 +125,6 @@ class Condenser(SentenceScorer):
 
     def model_version(self) -> str:
         from compressor.models import model_info
-
         from retriever.embeddings import retriever_info
 
         info, retriever = model_info(), retriever_info()

@@ -47,7 +47,7 @@ def model_inputs(monkeypatch):
 def test_cascade_narrows_what_the_model_reads(model_inputs):
     cfg = PipelineConfig()
     n = count_tokens(LONG)
-    r = Pipeline(cfg).run(LONG, QUESTION, rate=0.1, dense_weight=0.0)
+    r = Pipeline(cfg).run(LONG, QUESTION, rate=0.1, dense_weight=0.0, blend=0.5)  # the token model runs
     read = sum(count_tokens(t) for t in model_inputs)
     assert n > 5000 and read <= cfg.coarse.target_tokens(r.budget) < n / 2
     assert "23:40" in r.text
@@ -58,9 +58,28 @@ def test_cascade_narrows_what_the_model_reads(model_inputs):
 
 @needs_model
 def test_without_the_cascade_the_model_reads_everything(model_inputs):
-    r = Pipeline().run(LONG, QUESTION, rate=0.1, dense_weight=0.0, coarse=False)
+    r = Pipeline().run(LONG, QUESTION, rate=0.1, dense_weight=0.0, coarse=False, blend=0.5)
     assert sum(len(t) for t in model_inputs) >= len(LONG) - 10
     assert "retrieve" not in r.timings and r.compressed_tokens <= r.budget
+
+
+def test_by_default_the_retriever_embeds_only_what_the_cascade_keeps(monkeypatch, model_inputs):
+    from retriever.embeddings import Embedder
+
+    embedded: list[str] = []
+    real = Embedder.encode
+
+    def recording(self, texts):
+        embedded.extend(texts)
+        return real(self, texts)
+
+    monkeypatch.setattr(Embedder, "encode", recording)
+    cfg = PipelineConfig()
+    r = Pipeline(cfg).run(LONG, QUESTION, rate=0.1)
+    sentences = [t for t in embedded if t != QUESTION]
+    assert sentences and sum(count_tokens(t) for t in sentences) <= cfg.coarse.target_tokens(r.budget)
+    assert "23:40" in r.text and not model_inputs  # blend=1: the token model is not run
+    assert {"retrieve", "compress.relevance"} <= set(r.timings) and "compress.score" not in r.timings
 
 
 @needs_model

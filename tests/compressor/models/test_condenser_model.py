@@ -31,7 +31,7 @@ CASES = [
 
 
 def test_loads_offline_and_is_deterministic():
-    model, tok, info = load_condenser_model()
+    model, _, info = load_condenser_model()
     assert info["max_length"] > 0 and not model.training
     text = " ".join([CASES[0][1], *CASES[0][2]])
     a = compress(text, CASES[0][0], target_tokens=25)
@@ -77,7 +77,7 @@ def test_token_model_missing_weights_fall_back_with_a_warning(tmp_path):
 
 
 def test_missing_retriever_says_how_to_build_it_and_falls_back(tmp_path, monkeypatch):
-    import retriever.embeddings as embeddings
+    from retriever import embeddings
 
     monkeypatch.setattr(embeddings, "CONDENSER_RETRIEVER_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match="python -m compressor.training.retriever"):
