@@ -123,7 +123,7 @@ class _OnnxMiniLM:
         self.tokenizer = AutoTokenizer.from_pretrained(default_model_path())
         self.dim = 384
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: little padding
         for b in range(0, len(texts), batch_size):
@@ -148,7 +148,8 @@ class Embedder:
     ``default_backend()``.
     """
 
-    def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 64,
+    # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt)
+    def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 16,
                  cache_size: int = 100_000, backend: str | None = None):
         backend = backend or default_backend()
         if backend not in BACKENDS:
@@ -158,7 +159,7 @@ class Embedder:
                 raise ValueError("the onnx-int8 backend runs the default MiniLM only; give no model")
             onnx = _OnnxMiniLM()
             self.model = None
-            self._encode = lambda texts: onnx.encode(texts)
+            self._encode = lambda texts: onnx.encode(texts, self.batch_size)
             self.dim = onnx.dim
         else:
             from sentence_transformers import SentenceTransformer
