@@ -27,7 +27,6 @@ class CompressionTimeout(Exception):
 def model_version() -> str:
     """Part of every cache key: a retrained model must not serve its predecessor's entries."""
     from condenser import __version__
-
     from retriever.embeddings import retriever_info
 
     record = json.dumps([model_info(), retriever_info()], sort_keys=True)
