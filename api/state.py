@@ -29,8 +29,11 @@ def state_of(request: Request) -> AppState:
     return request.app.state.condenser
 
 
-def caller_of(request: Request) -> Caller:
-    """FastAPI dependency: authenticate, then count the request against the tenant's rate limit."""
+async def caller_of(request: Request) -> Caller:
+    """FastAPI dependency: authenticate, then count the request against the tenant's rate limit.
+
+    ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency in a worker thread, which
+    cost the proxy a thread hand-off per request."""
     state = state_of(request)
     caller = identify(request, state.settings)
     state.limiter.check(caller.tenant)
