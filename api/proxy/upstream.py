@@ -7,7 +7,6 @@ cut mid-way ends with an SSE ``error`` event instead of hanging.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -97,7 +96,7 @@ class Upstream:
             upstream = await self.session.request(
                 method, url, data=body, allow_redirects=False,
                 headers=_forward_headers(headers, caller, self.settings, anthropic))
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise APIError(504, f"upstream timed out ({type(exc).__name__})", type="upstream_timeout") from exc
         except aiohttp.ClientError as exc:
@@ -110,7 +109,7 @@ class Upstream:
             return StreamingResponse(self._relay(upstream), status_code=upstream.status, headers=headers_out)
         try:
             content = await upstream.read()
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             self.metrics.upstream_errors.labels("interrupted").inc()
             raise APIError(502, f"upstream response interrupted ({type(exc).__name__})", type="upstream_error") from exc
         finally:
@@ -122,7 +121,7 @@ class Upstream:
         try:
             async for chunk in upstream.content.iter_any():
                 yield chunk
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             self.metrics.upstream_errors.labels("interrupted").inc()
             log.warning("upstream stream interrupted (%s)", type(exc).__name__)
             yield _sse_error(f"upstream stream interrupted ({type(exc).__name__})")
