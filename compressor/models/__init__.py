@@ -12,8 +12,10 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from retriever.deltas import DELTA_FILE, apply_delta
+
 MODEL_DIR = Path(__file__).parent / "condenser-minilm"
-WEIGHTS = "delta.safetensors"
+WEIGHTS = DELTA_FILE
 FROZEN = "bert.embeddings.word_embeddings.weight"
 BUILD_COMMAND = "python -m compressor.training --out {folder} --seed 0 --steps 450"
 _lock = threading.Lock()
@@ -66,7 +68,6 @@ def load_condenser_model(path: str | None = None, device: str = "cpu", dtype: st
     saying how to build the weights, when they are absent.
     """
     import torch
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
     from retriever.embeddings import default_model_path
@@ -78,10 +79,7 @@ def load_condenser_model(path: str | None = None, device: str = "cpu", dtype: st
             f"`{BUILD_COMMAND.format(folder=folder)}` (about 40 minutes on a 2-core CPU)"
         )
     model = _base_model()
-    delta = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
-    missing, unexpected = model.load_state_dict(delta, strict=False)
-    if unexpected or [k for k in missing if k != FROZEN]:
-        raise ValueError(f"weights in {folder} do not fit the base model: missing {missing}, extra {unexpected}")
+    apply_delta(model, folder, f"weights in {folder}")
     if dtype == "auto":
         dtype = "float16" if device.startswith("cuda") else "float32"
     if dtype == "int8":

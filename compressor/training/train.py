@@ -73,6 +73,7 @@ def _model(cfg: TrainConfig):
     from transformers.utils import logging as hf_logging
 
     from compressor.models import FROZEN
+    from retriever.deltas import apply_delta
     from retriever.embeddings import default_model_path
 
     hf_logging.set_verbosity_error()  # the fresh head's "newly initialised" report is expected
@@ -80,20 +81,9 @@ def _model(cfg: TrainConfig):
     torch.manual_seed(cfg.seed)
     model = AutoModelForTokenClassification.from_pretrained(base, num_labels=2)
     if cfg.init:
-        _load_delta(model, Path(cfg.init))
+        apply_delta(model, cfg.init, f"--init {cfg.init}: weights")
     model.get_parameter(FROZEN).requires_grad_(False)  # not shipped: it comes from the base package
     return model, AutoTokenizer.from_pretrained(base)
-
-
-def _load_delta(model, folder: Path) -> None:
-    from safetensors.torch import load_file
-
-    from compressor.models import FROZEN, WEIGHTS
-
-    delta = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
-    missing, unexpected = model.load_state_dict(delta, strict=False)
-    if unexpected or [k for k in missing if k != FROZEN]:
-        raise ValueError(f"--init {folder}: weights do not fit the base model")
 
 
 def _optimizer(model, cfg: TrainConfig):
@@ -146,7 +136,7 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Exampl
     from tqdm import tqdm
 
     from compressor.training.evaluate import dev_scores
-    from compressor.training.export import save_delta
+    from retriever.deltas import save_delta
 
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -193,5 +183,5 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Exampl
               "train_examples": len(examples), "train_minutes": round((time.time() - start) / 60, 1),
               "seed": cfg.seed, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None}
     record["dev"] = dev_scores(model, tok, dev, cfg.max_length)
-    save_delta(model, out, record)
+    save_delta(model, out, "condenser.json", record)
     return record
