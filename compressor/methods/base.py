@@ -83,16 +83,32 @@ class Method(ABC):
 
 
 class SentenceScorer(Method):
-    """A method that scores the chunker's units (sentences and structural blocks) and keeps the best."""
+    """A method that scores the chunker's units (sentences and structural blocks) and keeps the best.
+
+    A subclass that sets ``threshold`` (a score in [0, 1]) takes a ``threshold`` option with that default
+    and offers only the units scoring at or above it (0 keeps the budget full).
+    """
+
+    threshold: ClassVar[float | None] = None
 
     @abstractmethod
     def score(self, texts: list[str], query: str | None, request: Request) -> np.ndarray:
         """One relevance score per unit text."""
 
     def compress(self, request: Request) -> list[Candidate]:
+        threshold = self._threshold(request.options)
         if not request.units:
             return []
         scores = np.asarray(self.score(request.unit_texts(), request.query, request), dtype=float)
         return [
             Candidate(u.doc, u.start, u.end, float(s), u.atomic) for u, s in zip(request.units, scores)
+            if threshold is None or s >= threshold
         ]
+
+    def _threshold(self, options: dict[str, Any]) -> float | None:
+        if self.threshold is None:
+            return None
+        value = float(options.get("threshold", self.threshold))
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {value}")
+        return value

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compressor.methods.base import Candidate, Method, Request
+from compressor.methods.base import Request, SentenceScorer
 
 DEFAULT_CHECKPOINT = "google/gemma-2b-it"
 THRESHOLD = 0.5
@@ -23,30 +23,24 @@ _ASK = "Is the marked sentence useful for answering the question? Answer Yes or 
 _ASK_NO_QUERY = "Is the marked sentence informative enough to keep in a summary? Answer Yes or No."
 
 
-class Exit(Method):
+class Exit(SentenceScorer):
     """Options: ``model_path`` (causal LM, hub name or folder), ``device``, ``dtype``, ``batch_size``,
     ``threshold`` (P(Yes) needed to keep a sentence, default 0.5; 0 keeps the budget full),
     ``neighbours`` (sentences of context on each side, default 1)."""
 
     name = "exit"
     options = frozenset({"model_path", "device", "dtype", "batch_size", "threshold", "neighbours"})
+    threshold = THRESHOLD
 
-    def compress(self, request: Request) -> list[Candidate]:
+    def score(self, texts: list[str], query: str | None, request: Request) -> np.ndarray:
         from compressor.inference import resolve_device
         from compressor.models.checkpoints import load_causal_lm
 
         opts = request.options
-        threshold = float(opts.get("threshold", THRESHOLD))
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-        if not request.units:
-            return []
         loaded = load_causal_lm(str(opts.get("model_path") or DEFAULT_CHECKPOINT),
                                 resolve_device(opts.get("device", "auto")), opts.get("dtype", "auto"))
-        prompts = build_prompts(request.unit_texts(), request.query, int(opts.get("neighbours", 1)))
-        scores = yes_probabilities(loaded.model, loaded.tokenizer, prompts, int(opts.get("batch_size", 8)))
-        return [Candidate(u.doc, u.start, u.end, float(s), u.atomic)
-                for u, s in zip(request.units, scores) if s >= threshold]
+        prompts = build_prompts(texts, query, int(opts.get("neighbours", 1)))
+        return yes_probabilities(loaded.model, loaded.tokenizer, prompts, int(opts.get("batch_size", 8)))
 
 
 def build_prompts(units: list[str], query: str | None, neighbours: int) -> list[str]:

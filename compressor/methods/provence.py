@@ -14,39 +14,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from compressor.methods.base import Candidate, Method, Request
+from compressor.methods.base import Request, SentenceScorer
 
 DEFAULT_CHECKPOINT = "naver/provence-reranker-debertav3-v1"
 THRESHOLD = 0.1
 
 
-class Provence(Method):
+class Provence(SentenceScorer):
     """Options: ``model_path`` (hub name or folder: naver Provence or OpenProvence), ``device``, ``dtype``,
     ``batch_size``, ``threshold`` (sentences scoring below it are dropped; default 0.1, 0 keeps the budget
     full)."""
 
     name = "provence"
     options = frozenset({"model_path", "device", "dtype", "batch_size", "threshold"})
+    threshold = THRESHOLD
 
-    def compress(self, request: Request) -> list[Candidate]:
+    def score(self, texts: list[str], query: str | None, request: Request) -> np.ndarray:
+        """Mean token relevance of each unit (the texts are the request's units; windows are cut from
+        its regions); the per-document rerank scores go to ``request.info``."""
         from compressor.inference import resolve_device
         from compressor.inference.regions import score_regions, unit_scores
         from compressor.models.provence import load_provence
 
         opts = request.options
-        threshold = float(opts.get("threshold", THRESHOLD))
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
-        if not request.units:
-            return []
         loaded = load_provence(str(opts.get("model_path") or DEFAULT_CHECKPOINT),
                                resolve_device(opts.get("device", "auto")), opts.get("dtype", "auto"))
-        tokens = score_regions(loaded.model, loaded.tokenizer, request, request.query,
+        tokens = score_regions(loaded.model, loaded.tokenizer, request, query,
                                max_length=loaded.max_length, batch_size=int(opts.get("batch_size", 16)))
-        scores = unit_scores(request, tokens)
         request.info["rerank_scores"] = _rerank_per_document(request, tokens)
-        return [Candidate(u.doc, u.start, u.end, float(s), u.atomic)
-                for u, s in zip(request.units, scores) if s >= threshold]
+        return unit_scores(request, tokens)
 
 
 def _rerank_per_document(request: Request, tokens) -> list[float | None]:
