@@ -37,17 +37,17 @@ BACKENDS = ("torch", "onnx-int8")
 #: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
 #: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
 CONDENSER_RETRIEVER_DIR = Path(__file__).parent / "models" / "condenser-retriever"
-_RECORD = "retriever.json"
+RETRIEVER_RECORD = "retriever.json"
 
 
 def is_delta_folder(path: str | os.PathLike) -> bool:
     """Whether ``path`` holds a retriever delta (weights over the base MiniLM) rather than a full model."""
-    return (Path(path) / DELTA_FILE).is_file() and (Path(path) / _RECORD).is_file()
+    return (Path(path) / DELTA_FILE).is_file() and (Path(path) / RETRIEVER_RECORD).is_file()
 
 
 def save_retriever_delta(model, out: str | os.PathLike, record: dict) -> None:
     """Write a fine-tuned MiniLM ``SentenceTransformer`` as an fp16 delta plus its training record."""
-    save_delta(model, out, _RECORD, record)
+    save_delta(model, out, RETRIEVER_RECORD, record)
 
 
 def _load_delta(path: str | os.PathLike, device: str):
@@ -60,7 +60,7 @@ def _load_delta(path: str | os.PathLike, device: str):
 
 def retriever_info() -> dict:
     """The shipped retriever's training record (steps, seed, dev scores); empty when it is absent."""
-    record = CONDENSER_RETRIEVER_DIR / _RECORD
+    record = CONDENSER_RETRIEVER_DIR / RETRIEVER_RECORD
     return json.loads(record.read_text()) if record.is_file() else {}
 
 
