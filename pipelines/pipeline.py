@@ -97,10 +97,12 @@ class Pipeline:
             chunked = chunk(documents, page_tokens=page_tokens, encoding=encoding)
         units = chunked.units
         regions = [Region(i, 0, len(d)) for i, d in enumerate(documents)]
-        if self._use_coarse(impl, coarse, original, budget):
+        narrowed = self._use_coarse(impl, coarse, original, budget)
+        if narrowed:
             with _timed(timings, "retrieve"):
                 units, regions = self._coarse(documents, chunked, query, budget)
-        request = Request(documents, query, budget, encoding, regions, units, options)
+        request = Request(documents, query, budget, encoding, regions, units, options,
+                          all_units=chunked.units if narrowed else None)
         with _timed(timings, "compress"):
             candidates = impl.compress(request)
         timings.update({f"compress.{k}": v for k, v in request.timings.items()})

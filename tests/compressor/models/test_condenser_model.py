@@ -7,7 +7,7 @@ import pytest
 
 from compressor import compress
 from compressor.models import MODEL_DIR, ModelMissingError, load_condenser_model, weights_available
-from retriever.embeddings import CONDENSER_RETRIEVER_DIR
+from retriever.embeddings import CONDENSER_FAST_DIR, CONDENSER_RETRIEVER_DIR
 
 pytestmark = pytest.mark.skipif(not weights_available(), reason="embedded model weights not built")
 
@@ -53,10 +53,11 @@ def test_answer_sentence_ranks_first(question, answer_sentence, others, blend):
     assert Condenser().model_version().startswith("condenser-minilm")
 
 
-def test_retriever_loads_offline_and_ranks_the_evidence_first():
+@pytest.mark.parametrize("name", ["condenser", "condenser-fast"])
+def test_retriever_loads_offline_and_ranks_the_evidence_first(name):
     from retriever.embeddings import get_embedder
 
-    embedder = get_embedder("condenser")
+    embedder = get_embedder(name)
     for question, answer_sentence, others in CASES:
         vectors = embedder.encode([answer_sentence, *others])
         sims = vectors @ embedder.encode([question])[0]
@@ -79,9 +80,10 @@ def test_token_model_missing_weights_fall_back_with_a_warning(tmp_path):
 def test_missing_retriever_says_how_to_build_it_and_falls_back(tmp_path, monkeypatch):
     from retriever import embeddings
 
-    monkeypatch.setattr(embeddings, "CONDENSER_RETRIEVER_DIR", tmp_path)
-    with pytest.raises(FileNotFoundError, match="python -m compressor.training.retriever"):
-        embeddings.resolve_model("condenser")
+    for name in embeddings.SHIPPED:
+        monkeypatch.setitem(embeddings.SHIPPED, name, tmp_path)
+        with pytest.raises(FileNotFoundError, match="python -m compressor.training.retriever"):
+            embeddings.resolve_model(name)
     embeddings._shared_embedder.cache_clear()
     try:
         text = " ".join(f"Sentence {i} about the value {i}." for i in range(60))
@@ -101,7 +103,27 @@ def test_bad_options_are_refused():
         compress("One. Two. Three. Four.", "two", target_tokens=2, embedder="bert")
 
 
-@pytest.mark.parametrize("folder", [MODEL_DIR, CONDENSER_RETRIEVER_DIR])
+@pytest.mark.parametrize("folder", [MODEL_DIR, CONDENSER_RETRIEVER_DIR, CONDENSER_FAST_DIR])
 def test_shipped_files_are_small(folder):
     size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
     assert 1 < size <= 30, f"{size:.1f} MB"
+
+
+def test_the_next_question_on_a_narrowed_context_finds_every_sentence_embedded():
+    from compressor.methods.condenser import EMBEDDER, _embedder
+    from retriever.chunker import chunk
+
+    text = " ".join(f"Harbour note {i}: crane {i} lifts {i * 3} tonnes on pier {i % 7}." for i in range(400))
+    r = compress(text, "Which crane lifts 300 tonnes?", rate=0.1)
+    assert "retrieve" in r.timings  # the coarse stage narrowed the input
+    embedder = _embedder(EMBEDDER)
+    embedder.wait_prefetch(60)
+    units = chunk([text], page_tokens=128).units
+    calls: list[int] = []
+    real = embedder._encode
+    embedder._encode = lambda texts: calls.append(len(texts)) or real(texts)
+    try:
+        embedder.encode([text[u.start : u.end] for u in units])
+    finally:
+        embedder._encode = real
+    assert calls == []

@@ -56,3 +56,13 @@ def test_a_short_run_saves_a_delta_that_loads_as_the_trained_model(tmp_path):
     assert np.abs(loaded - direct).max() < 2e-3  # fp16 storage
     base = Embedder(backend="torch").encode(texts)
     assert np.abs(loaded - base).max() > 1e-4  # the fine-tuned weights were applied, not the base ones
+
+
+def test_a_fast_student_keeps_the_chosen_layers_and_loads_shrunk(tmp_path):
+    model, loss, _ = train(_examples(), steps=2, batch_size=4, threads=1, layers=[0, 5])
+    assert np.isfinite(loss) and len(model[0].auto_model.encoder.layer) == 2
+    save_retriever_delta(model, tmp_path, {"steps": 2, "layers": [0, 5]})
+    texts = ["The mayor of town 1 is Ada 1.", "Trains stop there twice a day."]
+    loaded = Embedder(str(tmp_path), backend="torch")
+    assert len(loaded.model[0].auto_model.encoder.layer) == 2
+    assert np.abs(loaded.encode(texts) - model.encode(texts, normalize_embeddings=True)).max() < 2e-3
