@@ -30,6 +30,8 @@ ROWS = {
     "hybrid2": ("hybrid, two hops (query expansion)", "extractive", {"hops": 2}, False),
     "model": ("condenser model alone (blend 0)", "condenser", {"blend": 0.0}, False),
     "condenser": ("condenser", "condenser", {}, False),
+    "full": ("condenser, full 6-layer retriever", "condenser", {"embedder": "condenser"}, False),
+    "fast": ("condenser, fast 3-layer retriever", "condenser", {"embedder": "condenser-fast"}, False),
     "pipeline": ("condenser (default pipeline: coarse stage on)", "condenser", {}, None),
 }
 

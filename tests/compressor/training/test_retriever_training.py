@@ -66,3 +66,5 @@ def test_a_fast_student_keeps_the_chosen_layers_and_loads_shrunk(tmp_path):
     loaded = Embedder(str(tmp_path), backend="torch")
     assert len(loaded.model[0].auto_model.encoder.layer) == 2
     assert np.abs(loaded.encode(texts) - model.encode(texts, normalize_embeddings=True)).max() < 2e-3
+    resumed, _, _ = train(_examples(), steps=1, batch_size=4, threads=1, layers=[0, 5], init=str(tmp_path))
+    assert len(resumed[0].auto_model.encoder.layer) == 2  # goes on from the saved student
