@@ -16,6 +16,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -146,11 +147,14 @@ class Embedder:
     # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt)
     def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 16,
                  cache_size: int = 100_000, backend: str | None = None):
-        backend = backend or default_backend(model)
+        resolve_model(model)  # a missing shipped retriever fails here, before any backend is tried
+        chosen, backend = backend, backend or default_backend(model)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if backend != "torch":
-            onnx = self._onnx_encoder(model, backend)
+        onnx = self._onnx_encoder(model, backend, fallback=chosen is None) if backend != "torch" else None
+        if onnx is None:
+            backend = "torch"
+        if onnx is not None:
             self.model = None
             self._encode = lambda texts: onnx.encode(texts, self.batch_size)
             self.dim = onnx.dim
@@ -217,8 +221,20 @@ class Embedder:
                 with self._lock:
                     self._waiting -= 1
 
+    @classmethod
+    def _onnx_encoder(cls, model: str | None, backend: str, fallback: bool) -> onnx_backend.OnnxEncoder | None:
+        """The ONNX encoder; with ``fallback`` (backend chosen automatically), None and a warning instead
+        of an error when it cannot be made (e.g. a read-only cache folder), so torch runs instead."""
+        if not fallback:
+            return cls._make_onnx_encoder(model, backend)
+        try:
+            return cls._make_onnx_encoder(model, backend)
+        except Exception as exc:  # noqa: BLE001 - any failure here leaves the torch path intact
+            warnings.warn(f"ONNX embedder unavailable ({exc}); using torch", RuntimeWarning, stacklevel=4)
+            return None
+
     @staticmethod
-    def _onnx_encoder(model: str | None, backend: str) -> onnx_backend.OnnxEncoder:
+    def _make_onnx_encoder(model: str | None, backend: str) -> onnx_backend.OnnxEncoder:
         if backend == "onnx-int8":
             if model is not None:
                 raise ValueError("the onnx-int8 backend runs the default MiniLM only; give no model")

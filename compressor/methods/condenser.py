@@ -42,6 +42,8 @@ EMBEDDER = "condenser"
 #: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
 #: question on the same long context (RAG, chat) then finds every sentence embedding cached.
 PREFETCH = True
+#: at most this many sentences are embedded in the background per call (~0.5M tokens, a few minutes of CPU)
+PREFETCH_MAX_UNITS = 20_000
 
 
 class Condenser(SentenceScorer):
@@ -103,7 +105,7 @@ class Condenser(SentenceScorer):
         request.timings["relevance"] = time.perf_counter() - start
         if embedder is not None and request.all_units and request.options.get("prefetch", PREFETCH):
             kept = {(u.doc, u.start) for u in request.units}
-            rest = [u for u in request.all_units if (u.doc, u.start) not in kept]
+            rest = [u for u in request.all_units if (u.doc, u.start) not in kept][:PREFETCH_MAX_UNITS]
             embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
         return relevance
 

@@ -86,3 +86,19 @@ def test_retrievers_export_once_to_onnx_with_the_torch_vectors(tmp_path, monkeyp
     Embedder("condenser", backend="onnx")
     with pytest.raises(ValueError, match="retrievers"):
         Embedder("some/other-model", backend="onnx")
+
+
+def test_an_automatic_onnx_backend_that_cannot_export_falls_back_to_torch(tmp_path, monkeypatch):
+    pytest.importorskip("onnx")
+    from retriever.embeddings import CONDENSER_RETRIEVER_DIR, is_delta_folder
+
+    if not is_delta_folder(CONDENSER_RETRIEVER_DIR):
+        pytest.skip("retriever weights not built")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("CONDENSER_CACHE_DIR", str(blocker))  # the export cannot be written
+    with pytest.warns(RuntimeWarning, match="using torch"):
+        embedder = Embedder("condenser")
+    assert embedder.backend == "torch" and embedder.encode(TEXTS[:1]).shape == (1, 384)
+    with pytest.raises(OSError):  # asked for by name: the error is not hidden
+        Embedder("condenser", backend="onnx")
