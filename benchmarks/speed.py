@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 CONFIGS = {  # extractive's base MiniLM is int8 ONNX, Condenser's retrievers fp32 ONNX with the extra `fast`
     "condenser (cascade)": {"method": "condenser"},
+    "condenser (cascade, int8 retriever)": {"method": "condenser", "env": {"CONDENSER_EMBEDDER": "onnx-int8"}},
     "condenser (cascade, fast retriever)": {"method": "condenser", "embedder": "condenser-fast"},
     "condenser (cascade, BM25 only)": {"method": "condenser", "dense_weight": 0.0},
     "condenser (no cascade)": {"method": "condenser", "coarse": False},
@@ -180,7 +181,7 @@ def main() -> None:
     ap.add_argument("--long-items", type=int, default=10, help="~10k-token dev prompts for retention")
     ap.add_argument("--long-tokens", type=int, default=10_000, help="size of those prompts")
     ap.add_argument("--skip-llmlingua", action="store_true")
-    ap.add_argument("--only", help="comma-separated configuration names (default: all)")
+    ap.add_argument("--only", help="semicolon-separated configuration names (default: all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2k prompt, 3 dev items, 2 long items")
     ap.add_argument("--json", help="also write the rows to this file")
     ap.add_argument("--one", help=argparse.SUPPRESS)
@@ -191,7 +192,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, sizes, args.dev_items, args.long_items, args.long_tokens)))
         return
-    names = args.only.split(",") if args.only else list(CONFIGS)
+    names = args.only.split(";") if args.only else list(CONFIGS)
     rows = []
     for name in names:
         if args.skip_llmlingua and "llmlingua" in name:

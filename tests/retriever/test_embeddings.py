@@ -28,6 +28,8 @@ def test_backend_comes_from_the_environment(monkeypatch):
     assert default_backend() == "torch"
     monkeypatch.setenv("CONDENSER_EMBEDDER", "auto")
     assert default_backend() in ("torch", "onnx-int8")
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "torch")
+    assert default_backend("condenser") == "torch"
     monkeypatch.setenv("CONDENSER_EMBEDDER", "tensorflow")
     with pytest.raises(ValueError, match="CONDENSER_EMBEDDER"):
         default_backend()
@@ -84,6 +86,9 @@ def test_retrievers_export_once_to_onnx_with_the_torch_vectors(tmp_path, monkeyp
     assert np.abs(onnx.encode(TEXTS) - Embedder("condenser", backend="torch").encode(TEXTS)).max() < 1e-4
     monkeypatch.setattr(onnx_backend, "_export", lambda *a: pytest.fail("exported twice"))
     Embedder("condenser", backend="onnx")
+    int8 = Embedder("condenser", backend="onnx-int8")  # quantised from the cached export
+    assert len(list((tmp_path / "onnx").glob("*-int8-*.onnx"))) == 1
+    assert (int8.encode(TEXTS) * Embedder("condenser", backend="torch").encode(TEXTS)).sum(axis=1).min() > 0.97
     with pytest.raises(ValueError, match="retrievers"):
         Embedder("some/other-model", backend="onnx")
 
