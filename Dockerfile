@@ -16,7 +16,7 @@ COPY pipelines pipelines
 COPY api api
 COPY evals evals
 COPY condenser condenser
-RUN pip install ".[models,api]"
+RUN pip install ".[models,api,fast]"
 
 RUN useradd --create-home --uid 10001 condenser
 USER condenser

@@ -8,11 +8,14 @@ the weights, so a retrained delta is exported again and an unchanged one never i
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +98,7 @@ def exported(folder: str | Path, load, int8: bool = False) -> Path:
         digest.update(name.encode() + (folder / name).read_bytes())
     target = cache_dir() / "onnx" / f"retriever-{digest.hexdigest()[:16]}.onnx"
     if not target.is_file():
+        log.info("exporting the retriever in %s to ONNX once (a few seconds): %s", folder, target)
         _write_atomically(target, lambda path: _export(load(folder), path))
     if not int8:
         return target
