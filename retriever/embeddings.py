@@ -43,14 +43,6 @@ BACKENDS = ("torch", "onnx-int8", "onnx")
 #: waiting foreground call have the model (one batch, so a request waits at most ~0.1 s for it)
 PREFETCH_SLICE = 16
 _EXITING = threading.Event()
-
-
-@atexit.register
-def _stop_prefetching() -> None:
-    """Let background prefetches finish their current slice, not their whole job, at exit."""
-    _EXITING.set()
-    for embedder in _LOADED:
-        embedder.wait_prefetch(timeout=5.0)
 #: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
 #: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
 CONDENSER_RETRIEVER_DIR = Path(__file__).parent / "models" / "condenser-retriever"
@@ -280,6 +272,14 @@ def get_embedder(model: str | None = None, backend: str | None = None) -> Embedd
 
 
 _LOADED: list[Embedder] = []
+
+
+@atexit.register
+def _stop_prefetching() -> None:
+    """Let background prefetches finish their current slice, not their whole job, at exit."""
+    _EXITING.set()
+    for embedder in _LOADED:
+        embedder.wait_prefetch(timeout=5.0)
 
 
 @lru_cache(maxsize=4)

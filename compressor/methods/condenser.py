@@ -148,7 +148,7 @@ EMBEDDERS = ("condenser", "condenser-fast", "minilm")
 
 
 def _embedder(name: str):
-    """Sentence embedder of the relevance blend: ``condenser`` (our fine-tuned retriever) or ``minilm``."""
+    """Sentence embedder of the relevance blend: one of ``EMBEDDERS`` (a missing shipped one: the base MiniLM)."""
     from retriever.embeddings import get_embedder
 
     if name not in EMBEDDERS:
