@@ -107,3 +107,17 @@ def test_an_automatic_onnx_backend_that_cannot_export_falls_back_to_torch(tmp_pa
     assert embedder.backend == "torch" and embedder.encode(TEXTS[:1]).shape == (1, 384)
     with pytest.raises(OSError):  # asked for by name: the error is not hidden
         Embedder("condenser", backend="onnx")
+
+
+def test_concurrent_callers_and_a_prefetch_share_one_embedder_safely():
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = get_embedder()
+    texts = [f"Concurrent sentence {i} about pier {i % 5} and ferry {i}." for i in range(64)]
+    expected = Embedder(backend=embedder.backend, cache_size=0).encode(texts)
+    embedder.prefetch(texts[32:])
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda k: embedder.encode(texts[k::4]), range(4)))
+    embedder.wait_prefetch(30)
+    for k, vectors in enumerate(results):
+        assert np.allclose(vectors, expected[k::4], atol=1e-4)
