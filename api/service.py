@@ -13,7 +13,7 @@ from api.errors import APIError
 from api.metrics import Metrics
 from api.schemas import CompressRequest, CompressResponse
 from api.settings import Settings
-from compressor.models import model_info
+from compressor.registry import available_methods, get_method
 from pipelines import default_pipeline
 
 #: words that open the pipeline's own error messages, mapped to the request field they are about
@@ -25,11 +25,11 @@ class CompressionTimeout(Exception):
 
 
 def model_version() -> str:
-    """Part of every cache key: a retrained model must not serve its predecessor's entries."""
+    """Part of every cache key: a retrained model must not serve its predecessor's entries. Built once
+    from every method's own ``model_version()`` (the weights behind it)."""
     from condenser import __version__
-    from retriever.embeddings import retriever_info
 
-    record = json.dumps([model_info(), retriever_info()], sort_keys=True)
+    record = json.dumps({name: get_method(name).model_version() for name in available_methods()}, sort_keys=True)
     return f"{__version__}:{hashlib.sha256(record.encode()).hexdigest()[:12]}"
 
 

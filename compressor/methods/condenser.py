@@ -12,6 +12,8 @@ to the retriever with a warning that says how to build them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 import warnings
 
@@ -138,10 +140,10 @@ class Condenser(SentenceScorer):
         from compressor.models import model_info
         from retriever.embeddings import retriever_info
 
-        info, retriever, fast = model_info(), retriever_info(), retriever_info("condenser-fast")
-        return (f"condenser-minilm-{info.get('steps', 'untrained')}-{info.get('seed', 0)}"
-                f"+retriever-{retriever.get('steps', 'absent')}-{retriever.get('seed', 0)}"
-                f"+fast-{fast.get('steps', 'absent')}-{fast.get('seed', 0)}")
+        # the whole training records (dev scores included): a retrained model changes the version even
+        # with the same steps and seed
+        records = json.dumps([model_info(), retriever_info(), retriever_info("condenser-fast")], sort_keys=True)
+        return f"condenser-minilm-{hashlib.sha256(records.encode()).hexdigest()[:12]}"
 
 
 EMBEDDERS = ("condenser", "condenser-fast", "minilm")

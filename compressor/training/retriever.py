@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     if layers:
         record.update(layers=layers, teacher="condenser retriever", distil_weight=DISTIL_WEIGHT)
         if args.init:  # the record says where training went on from
-            first = json.loads((Path(args.init) / "retriever.json").read_text())
+            first = json.loads((Path(args.init) / RETRIEVER_RECORD).read_text())
             record["init"] = {k: v for k, v in first.items() if k not in ("dev_base", "dev")}
     out = Path(args.out or (CONDENSER_FAST_DIR if layers else CONDENSER_RETRIEVER_DIR))
     save_retriever_delta(model, out, record)
