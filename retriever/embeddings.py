@@ -141,13 +141,11 @@ class Embedder:
     # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt)
     def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 16,
                  cache_size: int = 100_000, backend: str | None = None):
-        resolve_model(model)  # a missing shipped retriever fails here, before any backend is tried
+        path = resolve_model(model)  # a missing shipped retriever fails here, before any backend is tried
         chosen, backend = backend, backend or default_backend(model)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        onnx = self._onnx_encoder(model, backend, fallback=chosen is None) if backend != "torch" else None
-        if onnx is None:
-            backend = "torch"
+        onnx = self._onnx_encoder(path, backend, fallback=chosen is None) if backend != "torch" else None
         if onnx is not None:
             self.model = None
             self._encode = lambda texts: onnx.encode(texts, self.batch_size)
@@ -155,7 +153,7 @@ class Embedder:
         else:
             from sentence_transformers import SentenceTransformer
 
-            path = resolve_model(model) or default_model_path()
+            backend, path = "torch", path or default_model_path()
             if is_delta_folder(path):
                 self.model = load_retriever(path, device)
             else:
@@ -216,25 +214,25 @@ class Embedder:
                     self._waiting -= 1
 
     @classmethod
-    def _onnx_encoder(cls, model: str | None, backend: str, fallback: bool) -> onnx_backend.OnnxEncoder | None:
-        """The ONNX encoder; with ``fallback`` (backend chosen automatically), None and a warning instead
-        of an error when it cannot be made (e.g. a read-only cache folder), so torch runs instead."""
+    def _onnx_encoder(cls, path: str | None, backend: str, fallback: bool) -> onnx_backend.OnnxEncoder | None:
+        """The ONNX encoder for ``path`` (None: the default MiniLM); with ``fallback`` (backend chosen
+        automatically), None and a warning instead of an error when it cannot be made (e.g. a read-only
+        cache folder), so torch runs instead."""
         if not fallback:
-            return cls._make_onnx_encoder(model, backend)
+            return cls._make_onnx_encoder(path, backend)
         try:
-            return cls._make_onnx_encoder(model, backend)
+            return cls._make_onnx_encoder(path, backend)
         except Exception as exc:  # noqa: BLE001 - any failure here leaves the torch path intact
             warnings.warn(f"ONNX embedder unavailable ({exc}); using torch", RuntimeWarning, stacklevel=4)
             return None
 
     @staticmethod
-    def _make_onnx_encoder(model: str | None, backend: str) -> onnx_backend.OnnxEncoder:
-        if backend == "onnx-int8" and model is None:
+    def _make_onnx_encoder(path: str | None, backend: str) -> onnx_backend.OnnxEncoder:
+        if backend == "onnx-int8" and path is None:
             return onnx_backend.minilm_int8(default_model_path())
-        path = resolve_model(model)
         if path is None or not is_delta_folder(path):
             raise ValueError(f"the {backend} backend runs the default MiniLM (int8) and Condenser's "
-                             f"retrievers (delta folders) only, got {model!r}")
+                             f"retrievers (delta folders) only, got {path!r}")
         file = onnx_backend.exported(path, load_retriever, int8=backend == "onnx-int8")
         return onnx_backend.OnnxEncoder(file, default_model_path())
 
