@@ -106,9 +106,7 @@ class Condenser(SentenceScorer):
         relevance = HybridScorer(embedder, dense_weight=weight).scores(texts, query)
         request.timings["relevance"] = time.perf_counter() - start
         if embedder is not None and request.all_units and request.options.get("prefetch", PREFETCH):
-            kept = {(u.doc, u.start) for u in request.units}
-            rest = [u for u in request.all_units if (u.doc, u.start) not in kept][:PREFETCH_MAX_UNITS]
-            embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
+            _prefetch_rest(embedder, request)
         return relevance
 
     @staticmethod
@@ -162,6 +160,13 @@ def _embedder(name: str):
     except FileNotFoundError as exc:
         warnings.warn(f"{exc}; using the base MiniLM", RuntimeWarning, stacklevel=5)
         return get_embedder()
+
+
+def _prefetch_rest(embedder, request: Request) -> None:
+    """Embed, in the background, the units the coarse stage left out (for the next question)."""
+    kept = {(u.doc, u.start) for u in request.units}
+    rest = [u for u in request.all_units or [] if (u.doc, u.start) not in kept][:PREFETCH_MAX_UNITS]
+    embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:
