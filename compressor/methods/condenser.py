@@ -22,6 +22,7 @@ import numpy as np
 from compressor.methods.base import Request, SentenceScorer
 from compressor.methods.extractive import Extractive
 from retriever.hybrid import HybridScorer
+from retriever.sections import titled_units
 
 PEAK_WEIGHT = 0.0
 #: share of the hybrid (retriever cosine + BM25) relevance against the token model's sentence score.
@@ -41,6 +42,9 @@ QUANTIZE = False
 #: sentence pairs of the training split) ranks dev evidence better than the base MiniLM on every source
 #: with more than 9 dev items (AUC NQ 0.921 → 0.941, SQuAD 0.894 → 0.926, HotpotQA 0.830 → 0.865).
 EMBEDDER = "condenser"
+#: read each sentence under its section title ("Arcade Fire: They are based in Montreal"), for both the
+#: retriever and BM25 (``retriever.sections``): HotpotQA dev recall at 5x 79 -> 88 %, MuSiQue unchanged.
+TITLES = True
 #: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
 #: question on the same long context (RAG, chat) then finds every sentence embedding cached.
 PREFETCH = True
@@ -57,14 +61,15 @@ class Condenser(SentenceScorer):
     fine-tuned retriever shipped in ``retriever/models``; ``condenser-fast``, three of its six layers
     distilled from it, about twice as fast; or ``minilm``, the base model; default
     ``EMBEDDER``), ``prefetch`` (embed the rest of a narrowed input in the background for the next
-    question, default ``PREFETCH``).
+    question, default ``PREFETCH``), ``titles`` (read sentences under their section titles, default
+    ``TITLES``).
 
     Reports ``score`` (the model pass) and ``relevance`` (the hybrid blend) in ``request.timings``.
     """
 
     name = "condenser"
     options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
-                         "dense_weight", "quantize", "embedder", "prefetch"})
+                         "dense_weight", "quantize", "embedder", "prefetch", "titles"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -83,6 +88,8 @@ class Condenser(SentenceScorer):
         blend = float(request.options.get("blend", BLEND))
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
+        if request.options.get("titles", TITLES):
+            texts = titled_units(request.documents, request.units)
         relevance = self._relevance(texts, query, request) if blend else None
         if blend == 1.0:  # the token model is not consulted: skip loading and running it
             return relevance
@@ -166,7 +173,10 @@ def _prefetch_rest(embedder, request: Request) -> None:
     """Embed, in the background, the units the coarse stage left out (for the next question)."""
     kept = {(u.doc, u.start) for u in request.units}
     rest = [u for u in request.all_units or [] if (u.doc, u.start) not in kept][:PREFETCH_MAX_UNITS]
-    embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
+    if request.options.get("titles", TITLES):
+        embedder.prefetch(titled_units(request.documents, rest))
+    else:
+        embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:

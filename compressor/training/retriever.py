@@ -23,24 +23,28 @@ import numpy as np
 
 from compressor.training.data import Example, build
 from compressor.training.evaluate import auc
-from retriever.sentences import sentence_offsets
+from retriever.sections import titled, unit_titles
+from retriever.chunker import document_units
 
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
 DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
 
 
 def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> list[tuple[str, str, str]]:
-    """(question, evidence sentence, other sentence of the same text); answer sentences first."""
+    """(question, evidence sentence, other sentence of the same text); answer sentences first. Sentences
+    are read under their section title (``retriever.sections.titled``), as at inference."""
     rng = random.Random(seed)
     out = []
     for ex in examples:
         if not ex.query or not ex.evidence or ex.source == "kv_retrieval":
             continue
         pos, neg, ans = [], [], []
-        for s, e in sentence_offsets(ex.text):
+        spans = _unit_spans(ex.text)
+        for (s, e), title in zip(spans, unit_titles(ex.text, [s for s, _ in spans])):
             text = ex.text[s:e].strip()
-            if len(text) < 8:
+            if len(text.split()) < 4:  # titles and labels: scored at inference, but no evidence
                 continue
+            text = titled(title, text)
             if any(s < b and a < e for a, b in ex.evidence):
                 pos.append(text)
                 if any(s <= a < e for a, _ in ex.answers):
@@ -54,17 +58,23 @@ def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> li
     return out
 
 
+def _unit_spans(text: str) -> list[tuple[int, int]]:
+    """The units the chunker makes of ``text`` (sentences line by line): what inference scores."""
+    return [(u.start, u.end) for u in document_units(text)[0] if text[u.start : u.end].strip()]
+
+
 def dev_ranking(encode, dev: list[Example]) -> dict[str, dict[str, float]]:
     """Per source: mean AUC of evidence vs other sentences by cosine to the question, and precision@1."""
     scores: dict[str, tuple[list[float], list[float]]] = {}
     for ex in dev:
         if not ex.query or not ex.evidence:
             continue
-        spans = [(s, e) for s, e in sentence_offsets(ex.text) if ex.text[s:e].strip()]
+        spans = _unit_spans(ex.text)
         labels = np.array([any(s < b and a < e for a, b in ex.evidence) for s, e in spans])
         if labels.all() or not labels.any():
             continue
-        vectors = encode([ex.text[s:e] for s, e in spans])
+        titles = unit_titles(ex.text, [s for s, _ in spans])
+        vectors = encode([titled(t, ex.text[s:e]) for t, (s, e) in zip(titles, spans)])
         sims = vectors @ encode([ex.query])[0]
         aucs, p1 = scores.setdefault(ex.source, ([], []))
         aucs.append(auc(sims[labels], sims[~labels]))
