@@ -147,7 +147,10 @@ class Condenser(SentenceScorer):
 
         # the whole training records (dev scores included): a retrained model changes the version even
         # with the same steps and seed
-        records = json.dumps([model_info(), retriever_info(), retriever_info("condenser-fast")], sort_keys=True)
+        # and the scoring defaults: a changed default (e.g. titles on) changes the output of the same call
+        defaults = {"blend": BLEND, "dense_weight": DENSE_WEIGHT, "titles": TITLES, "embedder": EMBEDDER}
+        records = json.dumps([model_info(), retriever_info(), retriever_info("condenser-fast"), defaults],
+                             sort_keys=True)
         return f"condenser-minilm-{hashlib.sha256(records.encode()).hexdigest()[:12]}"
 
 

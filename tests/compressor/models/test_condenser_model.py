@@ -127,3 +127,31 @@ def test_the_next_question_on_a_narrowed_context_finds_every_sentence_embedded()
     finally:
         embedder._encode = real
     assert calls == []
+
+
+TITLED = ("Passage 1:\nArcade Fire\nThe group formed in 2001 and won a Grammy in 2011. "
+          "They are based in Montreal, Quebec.\n\n"
+          "Passage 2:\nToronto Blue Jays\nThe Blue Jays play baseball in Toronto. "
+          "They are based in the Rogers Centre.\n\n"
+          "Passage 3:\nMaple syrup\nMaple syrup is made from the sap of maple trees. It is popular in Quebec.")
+
+
+def test_a_sentence_is_read_under_its_passage_title():
+    from compressor.methods.base import Region, Request
+    from compressor.methods.condenser import Condenser
+    from retriever.chunker import chunk
+
+    question = "Which city is the band Arcade Fire based in?"
+    units = chunk([TITLED]).units
+    montreal = next(i for i, u in enumerate(units) if TITLED[u.start : u.end].startswith("They are based in M"))
+
+    def scores(titles: bool) -> np.ndarray:
+        request = Request([TITLED], question, 20, "cl100k_base", [Region(0, 0, len(TITLED))], units,
+                          {"titles": titles, "prefetch": False})
+        return Condenser().score(request.unit_texts(), question, request)
+
+    on, off = scores(True), scores(False)
+    assert int(np.argmax(on)) == montreal  # "Arcade Fire: They are based in Montreal, Quebec."
+    assert on[montreal] - np.sort(on)[-2] > off[montreal] - np.sort(off)[-2]  # by a wider margin than alone
+    r = compress(TITLED, question, target_tokens=12, coarse=False)
+    assert "Montreal" in r.text
