@@ -31,6 +31,7 @@ class CoarseConfig(BaseModel):
     min_tokens: int = Field(1024, ge=0, description="inputs shorter than this skip the coarse stage")
     page_tokens: int = Field(256, ge=16, description="page size in target-LLM tokens")
     dense_weight: float = Field(0.0, ge=0.0, le=1.0, description="0: BM25 only (cheap); >0: hybrid with MiniLM")
+    hops: int = Field(1, ge=1, le=3, description="rounds of query expansion with the best pages (multi-hop)")
 
     def target_tokens(self, budget: int) -> int:
         """Tokens the coarse stage keeps for a ``budget``-token output (before the method narrows further)."""

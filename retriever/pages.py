@@ -23,13 +23,15 @@ class PageRetriever:
     """Hybrid (BM25 + dense/FAISS) page retrieval that preserves the order of the kept pages."""
 
     def __init__(self, scorer: HybridScorer | None = None, *, page_tokens: int = 256,
-                 encoding: str = DEFAULT_ENCODING):
+                 encoding: str = DEFAULT_ENCODING, hops: int = 1):
         self.scorer = scorer or HybridScorer()
         self.page_tokens = page_tokens
         self.encoding = encoding
+        self.hops = hops
 
     def score_pages(self, documents: list[str], pages: list[Page], query: str | None) -> np.ndarray:
-        return self.scorer.scores([documents[p.doc][p.start : p.end] for p in pages], query)
+        texts = [documents[p.doc][p.start : p.end] for p in pages]
+        return self.scorer.multi_hop(texts, query, hops=self.hops) if self.hops > 1 else self.scorer.scores(texts, query)
 
     def select(self, documents: list[str], pages: list[Page], query: str | None, budget: int) -> list[Page]:
         """The best pages within ``budget`` tokens, in document order."""
