@@ -75,3 +75,19 @@ def test_multi_hop_expansion_lifts_the_bridge_sentence():
     two = scorer.multi_hop(texts, query, hops=2, expand=1)
     # the second hop reads "Spielberg" from the first sentence, so the answer sentence gains on the distractors
     assert two[1] - max(two[2], two[3]) > one[1] - max(one[2], one[3])
+
+
+def test_page_retriever_hops_expand_the_query_with_the_best_pages():
+    from retriever.chunker import chunk
+
+    docs = ["The album Reflektor was recorded by the band Arcade Fire.",
+            "Arcade Fire was formed in Montreal by Win Butler and Regine Chassagne.",
+            "The city council approved a new park.", "Bananas are yellow fruit that grow in warm places."]
+    pages = chunk(docs, page_tokens=64).pages
+    texts = [docs[p.doc][p.start : p.end] for p in pages]
+    query = "Which city was the band that recorded the album Reflektor formed in?"
+    scorer = HybridScorer(dense_weight=0.0)
+    one = PageRetriever(scorer).score_pages(docs, pages, query)
+    two = PageRetriever(scorer, hops=2).score_pages(docs, pages, query)
+    assert np.allclose(one, scorer.scores(texts, query))
+    assert np.allclose(two, scorer.multi_hop(texts, query, hops=2)) and not np.allclose(one, two)
