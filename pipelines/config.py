@@ -19,8 +19,12 @@ class CoarseConfig(BaseModel):
     but at most ``max_tokens`` unless the budget itself needs more (then ``min_multiple`` x the budget).
     The multiple therefore adapts to the rate: large at strong compression (a 10x budget keeps several
     times its size for the model to choose from), small at mild compression, and what the model reads
-    stays bounded, which bounds its cost. ``dense_weight`` 0 makes the stage BM25 only (no embedding);
-    without a query, BM25 scores pages against the documents' most common terms (centrality).
+    stays bounded, which bounds its cost. Inputs up to ``min_tokens`` (default ``max_tokens``) skip it:
+    the method reads no more than it would after narrowing, and on HotpotQA dev (~1.3k-token contexts)
+    narrowing them cost 2 of 48 answers at 5x. ``hops`` 2 expands the query with the best pages once
+    (multi-hop questions: MuSiQue dev recall at 5x 55 -> 65 % through the cascade). ``dense_weight`` 0
+    makes the stage BM25 only (no embedding); without a query, BM25 scores pages against the documents'
+    most common terms (centrality).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -28,10 +32,11 @@ class CoarseConfig(BaseModel):
     multiple: float = Field(4.0, ge=1.0, description="largest share kept, as a multiple of the token budget")
     min_multiple: float = Field(1.25, ge=1.0, description="smallest share kept, as a multiple of the budget")
     max_tokens: int = Field(3000, ge=0, description="keep at most this many tokens unless the budget needs more")
-    min_tokens: int = Field(1024, ge=0, description="inputs shorter than this skip the coarse stage")
+    min_tokens: int = Field(3000, ge=0, description="inputs shorter than this skip the coarse stage (the "
+                            "method reads at most about this much anyway)")
     page_tokens: int = Field(256, ge=16, description="page size in target-LLM tokens")
     dense_weight: float = Field(0.0, ge=0.0, le=1.0, description="0: BM25 only (cheap); >0: hybrid with MiniLM")
-    hops: int = Field(1, ge=1, le=3, description="rounds of query expansion with the best pages (multi-hop)")
+    hops: int = Field(2, ge=1, le=3, description="rounds of query expansion with the best pages (multi-hop)")
 
     def target_tokens(self, budget: int) -> int:
         """Tokens the coarse stage keeps for a ``budget``-token output (before the method narrows further)."""
