@@ -1,10 +1,10 @@
 """Fine-tune Condenser's retriever: all-MiniLM-L6-v2 as a question → evidence-sentence bi-encoder.
 
-    python -m compressor.training.retriever --out retriever/models/condenser-retriever --steps 450 --seed 0
+    python -m compressor.training.retriever --out retriever/models/condenser-retriever --steps 500 --seed 0
 
 Triplets (question, evidence sentence, a non-evidence sentence of the same context) come from the training
 split of ../shared/data (HotpotQA supporting facts, SQuAD 2.0 answer sentences, NQ-open gold passages,
-MuSiQue answer sentences); the dev split is never used. Loss: in-batch contrastive (each question against
+MuSiQue answer sentences), each the chunker's unit read under its section title; the dev split is never used. Loss: in-batch contrastive (each question against
 every positive and hard negative of the batch, scale 20, as sentence-transformers' MNRL). The word
 embeddings stay frozen so the shipped file (an fp16 delta) stays small; the dev score printed at the end
 is the sentence-ranking AUC and precision@1 per source on the dev split, base model beside fine-tuned.
@@ -23,8 +23,8 @@ import numpy as np
 
 from compressor.training.data import Example, build
 from compressor.training.evaluate import auc
-from retriever.sections import titled, unit_titles
 from retriever.chunker import document_units
+from retriever.sections import titled, unit_titles
 
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
 DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", help=f"default {CONDENSER_RETRIEVER_DIR}, or {CONDENSER_FAST_DIR} with --layers")
     ap.add_argument("--layers", help="train the fast retriever from these layers of the shipped one, e.g. 0,3,5")
     ap.add_argument("--init", help="with --layers: go on training the fast retriever saved in this folder")
-    ap.add_argument("--steps", type=int, default=450)
+    ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--batch-size", type=int, default=16)
