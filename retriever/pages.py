@@ -31,7 +31,7 @@ class PageRetriever:
 
     def score_pages(self, documents: list[str], pages: list[Page], query: str | None) -> np.ndarray:
         texts = [documents[p.doc][p.start : p.end] for p in pages]
-        return self.scorer.multi_hop(texts, query, hops=self.hops) if self.hops > 1 else self.scorer.scores(texts, query)
+        return self.scorer.multi_hop(texts, query, hops=self.hops)  # one hop: plain ``scores``
 
     def select(self, documents: list[str], pages: list[Page], query: str | None, budget: int) -> list[Page]:
         """The best pages within ``budget`` tokens, in document order."""

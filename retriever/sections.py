@@ -3,8 +3,8 @@
 Multi-document prompts and Markdown put a title above each passage ("Passage 3:\\nArcade Fire\\n..." or
 "## Billing"); the passage's sentences then say "They are based in Montreal". Scoring such a sentence
 alone loses the entity the question asks about, so the retrievers read it as ``"<title>: <sentence>"``.
-On HotpotQA/MuSiQue dev this lifted Condenser's gold-answer recall at 5x from 79 to 88 % (HotpotQA),
-at the cost of a few tokens per sentence.
+With Condenser's retriever trained on such titled sentences, its HotpotQA dev recall at 5x went from 79
+to 88 %, at the cost of a few tokens per sentence.
 """
 
 from __future__ import annotations

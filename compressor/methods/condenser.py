@@ -43,7 +43,8 @@ QUANTIZE = False
 #: with more than 9 dev items (AUC NQ 0.921 → 0.941, SQuAD 0.894 → 0.926, HotpotQA 0.830 → 0.865).
 EMBEDDER = "condenser"
 #: read each sentence under its section title ("Arcade Fire: They are based in Montreal"), for both the
-#: retriever and BM25 (``retriever.sections``): HotpotQA dev recall at 5x 79 -> 88 %, MuSiQue unchanged.
+#: retriever and BM25 (``retriever.sections``); the retriever is trained on titled sentences. HotpotQA dev
+#: recall at 5x: 79.2 % before, 85.4 % with titles alone, 87.5 % with the retriever retrained on them.
 TITLES = True
 #: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
 #: question on the same long context (RAG, chat) then finds every sentence embedding cached.
@@ -88,8 +89,7 @@ class Condenser(SentenceScorer):
         blend = float(request.options.get("blend", BLEND))
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
-        if request.options.get("titles", TITLES):
-            texts = titled_units(request.documents, request.units)
+        texts = _read_texts(request, request.units)
         relevance = self._relevance(texts, query, request) if blend else None
         if blend == 1.0:  # the token model is not consulted: skip loading and running it
             return relevance
@@ -176,10 +176,14 @@ def _prefetch_rest(embedder, request: Request) -> None:
     """Embed, in the background, the units the coarse stage left out (for the next question)."""
     kept = {(u.doc, u.start) for u in request.units}
     rest = [u for u in request.all_units or [] if (u.doc, u.start) not in kept][:PREFETCH_MAX_UNITS]
+    embedder.prefetch(_read_texts(request, rest))
+
+
+def _read_texts(request: Request, units) -> list[str]:
+    """What the retriever and BM25 read for ``units``: each under its section title (option ``titles``)."""
     if request.options.get("titles", TITLES):
-        embedder.prefetch(titled_units(request.documents, rest))
-    else:
-        embedder.prefetch([request.documents[u.doc][u.start : u.end] for u in rest])
+        return titled_units(request.documents, units)
+    return [request.documents[u.doc][u.start : u.end] for u in units]
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:

@@ -4,10 +4,11 @@
 
 Triplets (question, evidence sentence, a non-evidence sentence of the same context) come from the training
 split of ../shared/data (HotpotQA supporting facts, SQuAD 2.0 answer sentences, NQ-open gold passages,
-MuSiQue answer sentences), each the chunker's unit read under its section title; the dev split is never used. Loss: in-batch contrastive (each question against
-every positive and hard negative of the batch, scale 20, as sentence-transformers' MNRL). The word
-embeddings stay frozen so the shipped file (an fp16 delta) stays small; the dev score printed at the end
-is the sentence-ranking AUC and precision@1 per source on the dev split, base model beside fine-tuned.
+MuSiQue answer sentences), each sentence one of the chunker's units read under its section title; the dev
+split is never used. Loss: in-batch contrastive (each question against every positive and hard negative
+of the batch, scale 20, as sentence-transformers' MNRL). The word embeddings stay frozen so the shipped
+file (an fp16 delta) stays small; the dev score printed at the end is the sentence-ranking AUC and
+precision@1 per source on the dev split, base model beside fine-tuned.
 """
 
 from __future__ import annotations
