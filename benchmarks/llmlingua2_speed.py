@@ -9,7 +9,8 @@ configuration runs in its own subprocess (clean peak RSS): model loading, one wa
 call. Reported: seconds, input tokens/s, the share of that time spent in the model's forward pass (the
 rest is each implementation's own pre/post-processing), peak RSS, and agreement with the reference: the
 Jaccard overlap of kept words when ours is given the budget the reference's output used (our fp32 words
-and ranking are identical to the reference's on one window: tests/compressor/methods/test_llmlingua2_parity.py).
+and ranking are identical to the reference's on one window:
+tests/compressor/methods/test_llmlingua2_parity.py).
 ``--small``: a 2-layer model and ~1.5k tokens, for a quick check.
 """
 

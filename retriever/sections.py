@@ -13,9 +13,10 @@ import bisect
 import re
 
 #: generic labels of multi-document prompts ("Passage 3:", "Document [2]"): not titles
-_LABEL = re.compile(r"^\s*(passage|document|doc|source|context|article|chunk)\s*\[?\d+\]?\s*:?\s*$", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*(passage|document|doc|source|context|article|chunk)\s*\[?\d+\]?\s*:?\s*$",
+                    re.IGNORECASE)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-#: the lost-in-the-middle / LongLLMLingua document line: "Document [3](Title: Arcade Fire) Arcade Fire are ..."
+#: the lost-in-the-middle / LongLLMLingua document line: "Document [3](Title: Arcade Fire) Arcade Fire ..."
 _INLINE = re.compile(r"^\s*Document\s*\[\d+\]\s*\(Title:\s*([^)]*)\)", re.IGNORECASE)
 _MAX_TITLE_CHARS = 100
 _MAX_TITLE_WORDS = 14

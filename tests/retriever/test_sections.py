@@ -25,7 +25,8 @@ def test_markdown_heading_scopes_following_paragraphs():
 
 
 def test_inline_document_titles():
-    text = "Document [1](Title: Nile) The Nile is long.\nDocument [2](Title: Amazon) It carries the most water."
+    text = ("Document [1](Title: Nile) The Nile is long.\n"
+            "Document [2](Title: Amazon) It carries the most water.")
     titles = _titles_by_line(text)
     assert titles["Document [2](Title: Amazon) It carries the most water."] == "Amazon"
 

@@ -133,7 +133,8 @@ TITLED = ("Passage 1:\nArcade Fire\nThe group formed in 2001 and won a Grammy in
           "They are based in Montreal, Quebec.\n\n"
           "Passage 2:\nToronto Blue Jays\nThe Blue Jays play baseball in Toronto. "
           "They are based in the Rogers Centre.\n\n"
-          "Passage 3:\nMaple syrup\nMaple syrup is made from the sap of maple trees. It is popular in Quebec.")
+          "Passage 3:\nMaple syrup\nMaple syrup is made from the sap of maple trees. "
+          "It is popular in Quebec.")
 
 
 def test_a_sentence_is_read_under_its_passage_title():
@@ -143,7 +144,8 @@ def test_a_sentence_is_read_under_its_passage_title():
 
     question = "Which city is the band Arcade Fire based in?"
     units = chunk([TITLED]).units
-    montreal = next(i for i, u in enumerate(units) if TITLED[u.start : u.end].startswith("They are based in M"))
+    montreal = next(i for i, u in enumerate(units)
+                    if TITLED[u.start : u.end].startswith("They are based in M"))
 
     def scores(titles: bool) -> np.ndarray:
         request = Request([TITLED], question, 20, "cl100k_base", [Region(0, 0, len(TITLED))], units,
