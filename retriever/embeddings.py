@@ -103,11 +103,12 @@ def resolve_model(model: str | None) -> str | None:
     return str(folder)
 
 
-def default_backend(model: str | None = None) -> str:
+def default_backend(model: str | None = None, *, int8: bool = False) -> str:
     """Backend for ``model`` from ``$CONDENSER_EMBEDDER`` (``torch``, ``onnx-int8``, ``onnx`` or ``auto``).
 
     ``auto`` (the default) picks ONNX Runtime where it is installed (extra ``fast``): ``onnx-int8`` for
-    the base MiniLM, ``onnx`` (a cached fp32 export) for Condenser's retrievers; else ``torch``.
+    the base MiniLM, ``onnx`` (a cached fp32 export) for Condenser's retrievers, or its int8 version with
+    ``int8``; else ``torch``. An explicit ``$CONDENSER_EMBEDDER`` wins over ``int8``.
     """
     name = os.environ.get("CONDENSER_EMBEDDER", "auto")
     if name not in (*BACKENDS, "auto"):
@@ -120,7 +121,7 @@ def default_backend(model: str | None = None) -> str:
         return "torch"
     if model not in SHIPPED and not is_delta_folder(model):
         return "torch"
-    return "onnx-int8" if name == "onnx-int8" else "onnx"
+    return "onnx-int8" if name == "onnx-int8" or (int8 and name == "auto") else "onnx"
 
 
 @lru_cache(maxsize=1)
@@ -264,9 +265,10 @@ class Embedder:
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
 
-def get_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
-    """One shared embedder per model and backend per process (backend default: ``default_backend()``)."""
-    return _shared_embedder(model, backend or default_backend(model))
+def get_embedder(model: str | None = None, backend: str | None = None, *, int8: bool = False) -> Embedder:
+    """One shared embedder per model and backend per process (backend default:
+    ``default_backend(model, int8=int8)``)."""
+    return _shared_embedder(model, backend or default_backend(model, int8=int8))
 
 
 _LOADED: list[Embedder] = []

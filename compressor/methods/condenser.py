@@ -42,6 +42,13 @@ QUANTIZE = False
 #: sentence pairs of the training split) ranks dev evidence better than the base MiniLM on every source
 #: with more than 9 dev items (AUC NQ 0.921 → 0.941, SQuAD 0.894 → 0.926, HotpotQA 0.830 → 0.865).
 EMBEDDER = "condenser"
+#: sentence embedder once the coarse stage has narrowed a long input (``request.all_units`` set): the fast
+#: 3-layer retriever, distilled from the full one on the same titled sentences, reads the narrowed text in
+#: about half the time (measured figures in the model card and ``benchmarks/speed.py``).
+CASCADE_EMBEDDER = "condenser-fast"
+#: run that cascade embedder as int8 ONNX (where ONNX Runtime is installed and ``$CONDENSER_EMBEDDER`` is
+#: unset): ~1.4x faster again on this AVX2 CPU, the same answers kept on the long dev prompts
+CASCADE_INT8 = True
 #: read each sentence under its section title ("Arcade Fire: They are based in Montreal"), for both the
 #: retriever and BM25 (``retriever.sections``); the retriever is trained on titled sentences. HotpotQA dev
 #: recall at 5x: 79.2 % before, 85.4 % with titles alone, 87.5 % with the retriever retrained on them.
@@ -61,16 +68,19 @@ class Condenser(SentenceScorer):
     model with int8 dynamic quantisation on CPU, default ``QUANTIZE``), ``embedder`` (``condenser``, the
     fine-tuned retriever shipped in ``retriever/models``; ``condenser-fast``, three of its six layers
     distilled from it, about twice as fast; or ``minilm``, the base model; default
-    ``EMBEDDER``), ``prefetch`` (embed the rest of a narrowed input in the background for the next
-    question, default ``PREFETCH``), ``titles`` (read sentences under their section titles, default
-    ``TITLES``).
+    ``EMBEDDER``; given, it also replaces ``cascade_embedder``), ``cascade_embedder`` (the embedder
+    once the coarse stage has narrowed the input, default ``CASCADE_EMBEDDER``), ``cascade_int8`` (run
+    it as int8 ONNX, default ``CASCADE_INT8``), ``prefetch`` (embed the rest of a narrowed input in the
+    background for the next question, default ``PREFETCH``), ``titles`` (read sentences under their
+    section titles, default ``TITLES``).
 
     Reports ``score`` (the model pass) and ``relevance`` (the hybrid blend) in ``request.timings``.
     """
 
     name = "condenser"
     options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
-                         "dense_weight", "quantize", "embedder", "prefetch", "titles"})
+                         "dense_weight", "quantize", "embedder", "cascade_embedder", "cascade_int8",
+                         "prefetch", "titles"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -109,7 +119,9 @@ class Condenser(SentenceScorer):
         """Hybrid BM25 + retriever-cosine relevance of each text (timed as ``relevance``)."""
         start = time.perf_counter()
         weight = float(request.options.get("dense_weight", DENSE_WEIGHT))
-        embedder = _embedder(request.options.get("embedder", EMBEDDER)) if weight else None
+        name, cascaded = _embedder_name(request)
+        int8 = cascaded and bool(request.options.get("cascade_int8", CASCADE_INT8))
+        embedder = _embedder(name, int8=int8) if weight else None
         relevance = HybridScorer(embedder, dense_weight=weight).scores(texts, query)
         request.timings["relevance"] = time.perf_counter() - start
         if embedder is not None and request.all_units and request.options.get("prefetch", PREFETCH):
@@ -148,7 +160,8 @@ class Condenser(SentenceScorer):
         # the whole training records (dev scores included): a retrained model changes the version even
         # with the same steps and seed
         # and the scoring defaults: a changed default (e.g. titles on) changes the output of the same call
-        defaults = {"blend": BLEND, "dense_weight": DENSE_WEIGHT, "titles": TITLES, "embedder": EMBEDDER}
+        defaults = {"blend": BLEND, "dense_weight": DENSE_WEIGHT, "titles": TITLES, "embedder": EMBEDDER,
+                    "cascade_embedder": CASCADE_EMBEDDER, "cascade_int8": CASCADE_INT8}
         records = json.dumps([model_info(), retriever_info(), retriever_info("condenser-fast"), defaults],
                              sort_keys=True)
         return f"condenser-minilm-{hashlib.sha256(records.encode()).hexdigest()[:12]}"
@@ -157,8 +170,19 @@ class Condenser(SentenceScorer):
 EMBEDDERS = ("condenser", "condenser-fast", "minilm")
 
 
-def _embedder(name: str):
-    """Sentence embedder of the relevance blend: one of ``EMBEDDERS`` (a missing shipped one: the base MiniLM)."""
+def _embedder_name(request: Request) -> tuple[str, bool]:
+    """(the embedder option in force, whether it is the cascade's): ``embedder`` if given, else the
+    cascade's on a narrowed input, else the plain default."""
+    if "embedder" in request.options:
+        return request.options["embedder"], False
+    if request.all_units is not None:  # the coarse stage narrowed a long input
+        return request.options.get("cascade_embedder", CASCADE_EMBEDDER), True
+    return EMBEDDER, False
+
+
+def _embedder(name: str, *, int8: bool = False):
+    """Sentence embedder of the relevance blend: one of ``EMBEDDERS`` (a missing shipped one: the base
+    MiniLM); ``int8``: its int8 ONNX version where the automatic backend would run ONNX."""
     from retriever.embeddings import get_embedder
 
     if name not in EMBEDDERS:
@@ -166,7 +190,7 @@ def _embedder(name: str):
     if name == "minilm":
         return get_embedder()
     try:
-        return get_embedder(name)
+        return get_embedder(name, int8=int8)
     except FileNotFoundError as exc:
         warnings.warn(f"{exc}; using the base MiniLM", RuntimeWarning, stacklevel=5)
         return get_embedder()

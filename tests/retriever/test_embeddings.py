@@ -30,6 +30,19 @@ def test_backend_comes_from_the_environment(monkeypatch):
     assert default_backend() in ("torch", "onnx-int8")
     monkeypatch.setenv("CONDENSER_EMBEDDER", "torch")
     assert default_backend("condenser") == "torch"
+    assert default_backend("condenser", int8=True) == "torch"  # an explicit backend wins over int8
+
+
+def test_int8_is_the_automatic_choice_for_a_retriever_only_when_asked(monkeypatch):
+    from retriever import onnx_backend
+
+    if not onnx_backend.export_available():
+        pytest.skip("onnxruntime/onnx not installed (extra `fast`)")
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "auto")
+    assert default_backend("condenser-fast") == "onnx"
+    assert default_backend("condenser-fast", int8=True) == "onnx-int8"
+    monkeypatch.setenv("CONDENSER_EMBEDDER", "onnx")
+    assert default_backend("condenser-fast", int8=True) == "onnx"
     monkeypatch.setenv("CONDENSER_EMBEDDER", "tensorflow")
     with pytest.raises(ValueError, match="CONDENSER_EMBEDDER"):
         default_backend()

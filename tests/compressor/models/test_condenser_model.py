@@ -109,14 +109,32 @@ def test_shipped_files_are_small(folder):
     assert 1 < size <= 30, f"{size:.1f} MB"
 
 
+def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(monkeypatch):
+    from compressor.methods import condenser
+
+    used: list[tuple[str, bool]] = []
+    real = condenser._embedder
+    monkeypatch.setattr(condenser, "_embedder",
+                        lambda name, int8=False: used.append((name, int8)) or real(name))
+    long = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(600))
+    short = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(40))
+    assert "retrieve" in compress(long, "Which depot stores 700 barrels?", rate=0.1).timings
+    compress(short, "Which depot stores 70 barrels?", rate=0.3)
+    compress(long, "Which depot stores 700 barrels?", rate=0.1, embedder="minilm")
+    compress(long, "Which depot stores 700 barrels?", rate=0.1, cascade_embedder="condenser",
+             cascade_int8=False)
+    assert used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8), (condenser.EMBEDDER, False),
+                    ("minilm", False), ("condenser", False)]
+
+
 def test_the_next_question_on_a_narrowed_context_finds_every_sentence_embedded():
-    from compressor.methods.condenser import EMBEDDER, _embedder
+    from compressor.methods.condenser import CASCADE_EMBEDDER, CASCADE_INT8, _embedder
     from retriever.chunker import chunk
 
     text = " ".join(f"Harbour note {i}: crane {i} lifts {i * 3} tonnes on pier {i % 7}." for i in range(400))
     r = compress(text, "Which crane lifts 300 tonnes?", rate=0.1)
     assert "retrieve" in r.timings  # the coarse stage narrowed the input
-    embedder = _embedder(EMBEDDER)
+    embedder = _embedder(CASCADE_EMBEDDER, int8=CASCADE_INT8)
     embedder.wait_prefetch(60)
     units = chunk([text], page_tokens=128).units
     calls: list[int] = []
