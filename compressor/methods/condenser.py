@@ -119,8 +119,7 @@ class Condenser(SentenceScorer):
         """Hybrid BM25 + retriever-cosine relevance of each text (timed as ``relevance``)."""
         start = time.perf_counter()
         weight = float(request.options.get("dense_weight", DENSE_WEIGHT))
-        name, cascaded = _embedder_name(request)
-        int8 = cascaded and bool(request.options.get("cascade_int8", CASCADE_INT8))
+        name, int8 = _embedder_choice(request)
         embedder = _embedder(name, int8=int8) if weight else None
         relevance = HybridScorer(embedder, dense_weight=weight).scores(texts, query)
         request.timings["relevance"] = time.perf_counter() - start
@@ -170,13 +169,14 @@ class Condenser(SentenceScorer):
 EMBEDDERS = ("condenser", "condenser-fast", "minilm")
 
 
-def _embedder_name(request: Request) -> tuple[str, bool]:
-    """(the embedder option in force, whether it is the cascade's): ``embedder`` if given, else the
-    cascade's on a narrowed input, else the plain default."""
+def _embedder_choice(request: Request) -> tuple[str, bool]:
+    """(embedder name, int8) in force: ``embedder`` if given, else the cascade's (``cascade_embedder``,
+    ``cascade_int8``) on a narrowed input, else the plain default, in fp32."""
     if "embedder" in request.options:
         return request.options["embedder"], False
     if request.all_units is not None:  # the coarse stage narrowed a long input
-        return request.options.get("cascade_embedder", CASCADE_EMBEDDER), True
+        return (request.options.get("cascade_embedder", CASCADE_EMBEDDER),
+                bool(request.options.get("cascade_int8", CASCADE_INT8)))
     return EMBEDDER, False
 
 
