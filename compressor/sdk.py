@@ -1,7 +1,8 @@
-"""``compress()``: the SDK entry point."""
+"""``compress()`` and its batch form ``compress_many()``: the SDK entry points."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from compressor.result import CompressionResult
@@ -40,3 +41,35 @@ def compress(
 
     return default_pipeline().run(context, query, rate=rate, target_tokens=target_tokens, method=method,
                                   **options)
+
+
+def compress_many(
+    contexts: Sequence[str | list[str]],
+    queries: Sequence[str | None] | None = None,
+    *,
+    rate: float | None = None,
+    target_tokens: int | None = None,
+    method: str = "condenser",
+    progress: bool = False,
+    **options: Any,
+) -> list[CompressionResult]:
+    """Compress many contexts at once: batch jobs and evaluations (throughput mode).
+
+    Each result is what ``compress(contexts[i], queries[i], ...)`` gives, but the model work of all
+    inputs runs together in large length-sorted batches; with ``device="cuda"`` the ``condenser``
+    method's sentence embedder runs on the GPU in float16. The same budget and options apply to every
+    input.
+
+    Args:
+        contexts: the inputs, each a text or a list of documents.
+        queries: one question per context, or None (question-agnostic for all).
+        rate, target_tokens, method, **options: as for ``compress``.
+        progress: show a progress bar.
+
+    Raises:
+        TypeError / ValueError naming the argument (``contexts[i]: ...`` for one bad input).
+    """
+    from pipelines import default_pipeline
+
+    return default_pipeline().run_many(contexts, queries, rate=rate, target_tokens=target_tokens,
+                                       method=method, progress=progress, **options)

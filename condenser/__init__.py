@@ -5,14 +5,14 @@ running Condenser service with the same signature; ``CondenserCompressor`` is th
 (imported lazily, so langchain-core stays optional).
 """
 
-from compressor import CompressionResult, Span, available_methods, compress, count_tokens
+from compressor import CompressionResult, Span, available_methods, compress, compress_many, count_tokens
 from condenser.client import AsyncClient, Client, RemoteCompressionResult
 from condenser.errors import CondenserConnectionError, CondenserError, CondenserHTTPError
 
 __all__ = [
     "AsyncClient", "Client", "CompressionResult", "CondenserCompressor", "CondenserConnectionError",
     "CondenserError", "CondenserHTTPError", "RemoteCompressionResult", "Span", "available_methods", "compress",
-    "count_tokens",
+    "compress_many", "count_tokens",
 ]
 __version__ = "0.1.0"
 

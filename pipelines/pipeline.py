@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,8 +21,22 @@ from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
 from retriever.pages import PageRetriever
 
+#: inputs ``run_many`` prepares together: their sentence vectors stay well within the embedder's cache
+BATCH_INPUTS = 256
 #: options every method accepts; they steer the pipeline rather than the method
 PIPELINE_OPTIONS = frozenset({"encoding", "model", "coarse"})
+
+
+@dataclass
+class _Job:
+    """One input between ``Pipeline._prepare`` (validated, chunked, narrowed) and ``_finish``."""
+
+    impl: Method
+    request: Request
+    chunked: Chunked
+    original: int
+    is_list: bool
+    timings: dict[str, float]
 
 
 @contextmanager
@@ -36,7 +51,8 @@ class Pipeline:
 
     ``timings`` holds seconds per stage: ``chunk``, ``retrieve`` (the coarse stage, when it ran),
     ``compress`` (the method; its own sub-stages as ``compress.<name>``, e.g. ``compress.score`` for a
-    model pass), ``fit`` and ``total``.
+    model pass), ``fit`` and ``total``; in ``run_many`` also ``prepare`` (this input's share of the batched
+    model pass).
     """
 
     def __init__(self, config: PipelineConfig | None = None):
@@ -45,6 +61,64 @@ class Pipeline:
     def run(self, context: str | list[str], query: str | None = None, *, rate: float | None = None,
             target_tokens: int | None = None, method: str | None = None, **options: Any) -> CompressionResult:
         """Compress ``context`` for ``query``; see ``compressor.compress`` for the contract."""
+        return self._finish(self._prepare(context, query, rate, target_tokens, method, options))
+
+    def run_many(self, contexts: Sequence[str | list[str]], queries: Sequence[str | None] | None = None, *,
+                 rate: float | None = None, target_tokens: int | None = None, method: str | None = None,
+                 progress: bool = False, **options: Any) -> list[CompressionResult]:
+        """Compress many inputs, each as ``run`` would, with the model work of all of them batched together.
+
+        Every input is chunked and narrowed first; then the method prepares all the requests at once
+        (``Method.prepare``: ``condenser`` embeds the sentences of every input in one batched pass, sorted
+        by length across inputs, on the GPU with ``device="cuda"``), and each result is fitted to its
+        budget. Inputs go through in slices of ``BATCH_INPUTS``, so their vectors stay in the embedder's
+        cache. ``queries``: one per context (None: question-agnostic for all). An input that fails
+        validation raises with its index. ``progress`` shows a progress bar.
+        """
+        if isinstance(contexts, str) or not isinstance(contexts, Sequence):
+            raise TypeError("contexts must be a list of contexts (each a str or a list of str)")
+        queries = [None] * len(contexts) if queries is None else list(queries)
+        if len(queries) != len(contexts):
+            raise ValueError(f"queries: expected {len(contexts)} (one per context), got {len(queries)}")
+        from tqdm.auto import tqdm
+
+        results: list[CompressionResult] = []
+        with tqdm(total=len(contexts), desc="compressing", unit="input", disable=not progress) as bar:
+            for start in range(0, len(contexts), BATCH_INPUTS):
+                jobs = [self._prepare_input(i, contexts[i], queries[i], rate, target_tokens, method, options)
+                        for i in range(start, min(start + BATCH_INPUTS, len(contexts)))]
+                self._prepare_together([j for j in jobs if isinstance(j, _Job)])
+                for job in jobs:
+                    results.append(self._finish(job))
+                    bar.update()
+        return results
+
+    def _prepare_input(self, index: int, context: Any, query: Any, rate: float | None,
+                       target_tokens: int | None, method: str | None,
+                       options: dict[str, Any]) -> _Job | CompressionResult:
+        try:
+            return self._prepare(context, query, rate, target_tokens, method, dict(options))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"contexts[{index}]: {exc}") from exc
+
+    @staticmethod
+    def _prepare_together(jobs: list[_Job]) -> None:
+        """One ``Method.prepare`` per method over ``jobs``; each job is timed its share of it."""
+        by_method: dict[str, list[_Job]] = {}
+        for job in jobs:
+            by_method.setdefault(job.impl.name, []).append(job)
+        for group in by_method.values():
+            start = time.perf_counter()
+            group[0].impl.prepare([j.request for j in group])
+            share = (time.perf_counter() - start) / len(group)  # the batched pass, split evenly
+            for job in group:
+                job.timings["prepare"] = share
+                job.timings["total"] += share
+
+    def _prepare(self, context: str | list[str], query: str | None, rate: float | None,
+                 target_tokens: int | None, method: str | None,
+                 options: dict[str, Any]) -> _Job | CompressionResult:
+        """Validate, chunk and narrow one input: a job for the method, or the input unchanged."""
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             documents, is_list = documents_of(context)
@@ -62,11 +136,28 @@ class Pipeline:
                 rate = self.config.rate
             budget = resolve_budget(original, rate, target_tokens)
             if original <= budget:
-                return self._unchanged(documents, is_list, original_text, original, name, budget, encoding,
-                                       timings)
-            result = self._compress(impl, documents, query, budget, encoding, options,
-                                    pipeline_opts.get("coarse"), original, timings)
+                result = self._unchanged(documents, is_list, original_text, original, name, budget, encoding,
+                                         timings)
+                return self._documents(result, documents, is_list)
+            request, chunked = self._request(impl, documents, query, budget, encoding, options,
+                                             pipeline_opts.get("coarse"), original, timings)
+        return _Job(impl, request, chunked, original, is_list, timings)
+
+    def _finish(self, job: _Job | CompressionResult) -> CompressionResult:
+        """The method's candidates of a prepared job, fitted to its budget."""
+        if isinstance(job, CompressionResult):
+            return job
+        timings, request = job.timings, job.request
+        with _timed(timings, "total"):
+            with _timed(timings, "compress"):
+                candidates = job.impl.compress(request)
+            timings.update({f"compress.{k}": v for k, v in request.timings.items()})
+            result = self._fit(job, candidates, timings)
         result.timings = timings
+        return self._documents(result, request.documents, job.is_list)
+
+    @staticmethod
+    def _documents(result: CompressionResult, documents: list[str], is_list: bool) -> CompressionResult:
         if is_list:
             result.documents = result.documents or [""] * len(documents)
         else:
@@ -87,9 +178,10 @@ class Pipeline:
             raise ValueError(f"encoding: {exc}") from exc
         return name
 
-    def _compress(self, impl: Method, documents: list[str], query: str | None, budget: int, encoding: str,
-                  options: dict[str, Any], coarse: bool | None, original: int,
-                  timings: dict[str, float]) -> CompressionResult:
+    def _request(self, impl: Method, documents: list[str], query: str | None, budget: int, encoding: str,
+                 options: dict[str, Any], coarse: bool | None, original: int,
+                 timings: dict[str, float]) -> tuple[Request, Chunked]:
+        """Chunk the documents and, for a long input, narrow them to the coarse stage's best pages."""
         cfg = self.config
         with _timed(timings, "chunk"):
             # pages no bigger than half the budget, so the coarse stage can always keep a few
@@ -103,17 +195,18 @@ class Pipeline:
                 units, regions = self._coarse(documents, chunked, query, budget)
         request = Request(documents, query, budget, encoding, regions, units, options,
                           all_units=chunked.units if narrowed else None)
-        with _timed(timings, "compress"):
-            candidates = impl.compress(request)
-        timings.update({f"compress.{k}": v for k, v in request.timings.items()})
+        return request, chunked
+
+    def _fit(self, job: _Job, candidates: list, timings: dict[str, float]) -> CompressionResult:
+        request, chunked = job.request, job.chunked
         with _timed(timings, "fit"):
             protected = [(u.doc, u.start, u.end) for u in chunked.units if u.atomic]
-            fitted = fit(documents, candidates, budget, encoding, json_docs=chunked.json_docs,
-                         min_fill=cfg.min_fill, protected=protected)
+            fitted = fit(request.documents, candidates, request.budget, request.encoding,
+                         json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=protected)
         return CompressionResult(
-            text=fitted.text, original_tokens=original, compressed_tokens=fitted.tokens,
-            ratio=round(original / max(1, fitted.tokens), 4), method=impl.name, kept=fitted.spans,
-            documents=fitted.documents, encoding=encoding, budget=budget, info=request.info,
+            text=fitted.text, original_tokens=job.original, compressed_tokens=fitted.tokens,
+            ratio=round(job.original / max(1, fitted.tokens), 4), method=job.impl.name, kept=fitted.spans,
+            documents=fitted.documents, encoding=request.encoding, budget=request.budget, info=request.info,
         )
 
     def _use_coarse(self, impl: Method, coarse: bool | None, original: int, budget: int) -> bool:

@@ -42,6 +42,8 @@ BACKENDS = ("torch", "onnx-int8", "onnx")
 #: texts per slice of a background ``prefetch``: between slices it checks for interpreter exit and lets a
 #: waiting foreground call have the model (one batch, so a request waits at most ~0.1 s for it)
 PREFETCH_SLICE = 16
+#: sentences per forward pass on a GPU (float16): large dynamic batches, sorted by length
+GPU_BATCH_SIZE = 512
 _EXITING = threading.Event()
 #: Condenser's fine-tuned retriever (``python -m compressor.training.retriever``), shipped as an fp16
 #: delta over the base MiniLM without its frozen word embeddings; ``model="condenser"`` names it.
@@ -139,11 +141,15 @@ class Embedder:
     ``default_backend()``.
     """
 
-    # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt)
-    def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int = 16,
+    # batch 16: sentences sorted by length pad little; 64 was ~30 % slower on 2 cores (3k-token prompt).
+    # On a GPU (torch only) the model runs in float16 and batches are large: throughput, not latency.
+    def __init__(self, model: str | None = None, *, device: str = "cpu", batch_size: int | None = None,
                  cache_size: int = 100_000, backend: str | None = None):
         path = resolve_model(model)  # a missing shipped retriever fails here, before any backend is tried
-        chosen, backend = backend, backend or default_backend(model)
+        gpu = device != "cpu"
+        if gpu and backend not in (None, "torch"):
+            raise ValueError(f"backend {backend!r} runs on the CPU; use backend='torch' on {device}")
+        chosen, backend = backend, "torch" if gpu else backend or default_backend(model)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         onnx = self._onnx_encoder(path, backend, fallback=chosen is None) if backend != "torch" else None
@@ -159,12 +165,15 @@ class Embedder:
                 self.model = load_retriever(path, device)
             else:
                 self.model = SentenceTransformer(path, device=device, local_files_only=os.path.isdir(path))
+            if gpu:
+                self.model.half()
             self.dim = self.model.get_embedding_dimension()
             self._encode = lambda texts: self.model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
                 show_progress_bar=False).astype(np.float32)
+        self.device = device
         self.backend = backend
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if gpu else 16)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -265,10 +274,13 @@ class Embedder:
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
 
 
-def get_embedder(model: str | None = None, backend: str | None = None, *, int8: bool = False) -> Embedder:
-    """One shared embedder per model and backend per process (backend default:
-    ``default_backend(model, int8=int8)``)."""
-    return _shared_embedder(model, backend or default_backend(model, int8=int8))
+def get_embedder(model: str | None = None, backend: str | None = None, *, int8: bool = False,
+                 device: str = "cpu") -> Embedder:
+    """One shared embedder per model, backend and device per process (backend default:
+    ``default_backend(model, int8=int8)`` on the CPU; torch in float16 on a GPU)."""
+    if device != "cpu":
+        return _shared_embedder(model, backend or "torch", device)
+    return _shared_embedder(model, backend or default_backend(model, int8=int8), device)
 
 
 _LOADED: list[Embedder] = []
@@ -282,9 +294,9 @@ def _stop_prefetching() -> None:
         embedder.wait_prefetch(timeout=5.0)
 
 
-@lru_cache(maxsize=4)
-def _shared_embedder(model: str | None, backend: str) -> Embedder:
-    embedder = Embedder(model, backend=backend)
+@lru_cache(maxsize=8)
+def _shared_embedder(model: str | None, backend: str, device: str) -> Embedder:
+    embedder = Embedder(model, backend=backend, device=device)
     _LOADED.append(embedder)
     return embedder
 

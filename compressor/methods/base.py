@@ -80,6 +80,11 @@ class Method(ABC):
     def compress(self, request: Request) -> list[Candidate]:
         """Return scored candidate spans; ``fit`` turns them into an output within the budget."""
 
+    def prepare(self, requests: list[Request]) -> None:
+        """Get ready to ``compress`` all of ``requests`` (``Pipeline.run_many``): a method with a model may
+        run it over every request at once here, in large batches, and keep what ``compress`` will look up.
+        The default does nothing."""
+
     def model_version(self) -> str:
         """Identifies the weights/config behind this method (used in cache keys)."""
         return f"{self.name}-1"
