@@ -121,17 +121,6 @@ def _runner(name: str):
     return run
 
 
-def _forget_documents() -> None:
-    """A cold document: no cached sentence vectors, chunking or BM25 index from an earlier call."""
-    from retriever.chunker import _chunk
-    from retriever.embeddings import clear_embedding_caches
-    from retriever.lexical import _index
-
-    clear_embedding_caches()
-    _chunk.cache_clear()
-    _index.cache_clear()
-
-
 def run_one(name: str, sizes: list[int], dev_items: int, long_items: int, long_tokens: int = 10_000,
             repeats: int = 3) -> dict:
     import resource
@@ -140,6 +129,7 @@ def run_one(name: str, sizes: list[int], dev_items: int, long_items: int, long_t
 
     from compressor import count_tokens
     from evals.qa_sets import answer_in
+    from retriever import clear_caches
     from retriever.embeddings import wait_prefetches
 
     if "OMP_NUM_THREADS" not in os.environ:
@@ -156,7 +146,7 @@ def run_one(name: str, sizes: list[int], dev_items: int, long_items: int, long_t
         firsts = []
         for _ in range(repeats):  # the median of cold calls: single timings on a shared VM move +-20 %
             wait_prefetches()  # nothing left running from the warm-up, the previous size or repeat
-            _forget_documents()
+            clear_caches()  # a cold document: no vectors, chunking or BM25 index from earlier calls
             start = time.perf_counter()
             _, timings = run(ctx, first_q, n // 5)
             firsts.append(time.perf_counter() - start)
