@@ -115,7 +115,7 @@ def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(mo
     used: list[tuple[str, bool]] = []
     real = condenser._embedder
     monkeypatch.setattr(condenser, "_embedder",
-                        lambda name, int8=False: used.append((name, int8)) or real(name))
+                        lambda name, int8=False, device="cpu": used.append((name, int8)) or real(name))
     long = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(600))
     short = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(40))
     assert "retrieve" in compress(long, "Which depot stores 700 barrels?", rate=0.1).timings
