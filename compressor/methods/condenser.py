@@ -42,10 +42,17 @@ QUANTIZE = False
 #: sentence pairs of the training split) ranks dev evidence better than the base MiniLM on every source
 #: with more than 9 dev items (AUC NQ 0.921 → 0.941, SQuAD 0.894 → 0.926, HotpotQA 0.830 → 0.865).
 EMBEDDER = "condenser"
-#: sentence embedder once the coarse stage has narrowed a long input (``request.all_units`` set): the fast
-#: 3-layer retriever, distilled from the full one on the same titled sentences, reads the narrowed text in
-#: about half the time (measured figures in the model card and ``benchmarks/speed.py``).
+#: sentence embedder of long inputs: those the coarse stage narrowed (``request.all_units`` set) and those
+#: over ``LONG_INPUT_TOKENS`` it left whole. The fast 3-layer retriever, distilled from the full one on the
+#: same titled sentences, reads them in about half the time (figures in the model card and
+#: ``benchmarks/speed.py``).
 CASCADE_EMBEDDER = "condenser-fast"
+#: inputs read whole (not narrowed) whose sentences add up to more than this many tokens also get the
+#: cascade embedder: the pipeline leaves inputs up to ``coarse.min_tokens`` (6,000) whole, and the fast int8
+#: retriever over a whole ~5.7k-token MuSiQue context keeps more answers than any retriever after BM25
+#: narrowing (dev 20 / training 48 items at 3x/5x/10x: 85/70/65 | 93.8/87.5/79.2 against 75/70/50 |
+#: 91.7/81.2/60.4 narrowed to 3,000 tokens), at about 0.6 s for 5.6k tokens on this 2-core CPU
+LONG_INPUT_TOKENS = 3000
 #: run that cascade embedder as int8 ONNX (where ONNX Runtime is installed and ``$CONDENSER_EMBEDDER`` is
 #: unset): ~1.4x faster again on this AVX2 CPU, the same answers kept on the long dev prompts
 CASCADE_INT8 = True
@@ -189,10 +196,11 @@ EMBEDDERS = ("condenser", "condenser-fast", "minilm")
 
 def _embedder_choice(request: Request) -> tuple[str, bool]:
     """(embedder name, int8) in force: ``embedder`` if given, else the cascade's (``cascade_embedder``,
-    ``cascade_int8``) on a narrowed input, else the plain default, in fp32."""
+    ``cascade_int8``) on a long input (narrowed, or over ``LONG_INPUT_TOKENS``), else the plain default,
+    in fp32."""
     if "embedder" in request.options:
         return request.options["embedder"], False
-    if request.all_units is not None:  # the coarse stage narrowed a long input
+    if request.all_units is not None or sum(u.tokens for u in request.units) > LONG_INPUT_TOKENS:
         return (request.options.get("cascade_embedder", CASCADE_EMBEDDER),
                 bool(request.options.get("cascade_int8", CASCADE_INT8)))
     return EMBEDDER, False

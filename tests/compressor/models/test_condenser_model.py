@@ -127,6 +127,21 @@ def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(mo
                     ("minilm", False), ("condenser", False)]
 
 
+def test_a_mid_size_input_is_read_whole_by_the_cascade_embedder(monkeypatch):
+    from compressor import count_tokens
+    from compressor.methods import condenser
+
+    used: list[tuple[str, bool]] = []
+    real = condenser._embedder
+    monkeypatch.setattr(condenser, "_embedder",
+                        lambda name, int8=False, device="cpu": used.append((name, int8)) or real(name))
+    mid = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(320))
+    assert condenser.LONG_INPUT_TOKENS < count_tokens(mid) <= 6000
+    r = compress(mid, "Which depot stores 700 barrels?", rate=0.1)
+    assert "retrieve" not in r.timings and "700 barrels" in r.text  # not narrowed: read whole
+    assert used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8)]
+
+
 def test_the_next_question_on_a_narrowed_context_finds_every_sentence_embedded():
     from compressor.methods.condenser import CASCADE_EMBEDDER, CASCADE_INT8, _embedder
     from retriever.chunker import chunk
