@@ -21,6 +21,7 @@ from api.routes import compress, ops, proxy
 from api.service import CompressionService
 from api.settings import Settings
 from api.state import AppState
+from retriever.vector_store import RedisVectorStore
 
 log = logging.getLogger("condenser.api")
 STATIC = Path(__file__).parent / "static"
@@ -35,8 +36,16 @@ def _state(settings: Settings, metrics: Metrics) -> AppState:
                              timeout_s=settings.redis_timeout_s, retry_s=settings.redis_retry_s,
                              cluster=settings.redis_cluster)
     return AppState(settings=settings, metrics=metrics, cache=cache,
-                    service=CompressionService(settings, cache, metrics),
+                    service=CompressionService(settings, cache, metrics, _vector_store(settings)),
                     limiter=RateLimiter(settings.rate_limit_per_minute), upstream=Upstream(settings, metrics))
+
+
+def _vector_store(settings: Settings) -> RedisVectorStore | None:
+    """Sentence vectors in Redis too (``vector_cache``), so every replica reuses a document's embeddings."""
+    if not (settings.redis_url and settings.vector_cache):
+        return None
+    return RedisVectorStore(settings.redis_url, ttl_s=settings.cache_ttl_s, timeout_s=settings.redis_timeout_s,
+                            retry_s=settings.redis_retry_s, cluster=settings.redis_cluster)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await state.upstream.close()
         await state.cache.close()
+        if state.service.vectors is not None:
+            state.service.vectors.close()
 
     app = FastAPI(title="Condenser", version=_version(), description=DESCRIPTION, lifespan=lifespan)
     app.state.condenser = _state(settings, metrics)

@@ -15,6 +15,7 @@ from api.schemas import CompressRequest, CompressResponse
 from api.settings import Settings
 from compressor.registry import available_methods, get_method
 from pipelines import default_pipeline
+from retriever.vector_store import RedisVectorStore, vector_scope
 
 #: words that open the pipeline's own error messages, mapped to the request field they are about
 _FIELDS = ("context", "query", "rate", "target_tokens", "method", "encoding", "model", "coarse")
@@ -43,8 +44,9 @@ def _param_of(message: str) -> str:
 class CompressionService:
     """``compress`` with the two-level cache, a concurrency bound and a timeout."""
 
-    def __init__(self, settings: Settings, cache: CompressionCache, metrics: Metrics):
-        self.settings, self.cache, self.metrics = settings, cache, metrics
+    def __init__(self, settings: Settings, cache: CompressionCache, metrics: Metrics,
+                 vectors: RedisVectorStore | None = None):
+        self.settings, self.cache, self.metrics, self.vectors = settings, cache, metrics, vectors
         self.pipeline = default_pipeline()
         self.version = model_version()
         self._slots = asyncio.Semaphore(settings.compress_concurrency)
@@ -61,17 +63,17 @@ class CompressionService:
             self.metrics.cache_hits.labels(layer).inc()
             return CompressResponse.model_validate_json(raw).model_copy(update={"cached": True})
         self.metrics.cache_misses.inc()
-        result = await self._run(req, method, budget)
+        result = await self._run(req, method, budget, tenant)
         response = CompressResponse(**result.model_dump(), cached=False)
         await self.cache.put(key, response.model_dump_json().encode())
         self.metrics.tokens_in.inc(result.original_tokens)
         self.metrics.tokens_saved.inc(max(0, result.original_tokens - result.compressed_tokens))
         return response
 
-    async def _run(self, req: CompressRequest, method: str, budget: dict[str, Any]):
+    async def _run(self, req: CompressRequest, method: str, budget: dict[str, Any], tenant: str):
         start = time.perf_counter()
         async with self._slots:
-            call = asyncio.to_thread(self.pipeline.run, req.context, req.query, method=method, **budget,
+            call = asyncio.to_thread(self._in_scope, tenant, req.context, req.query, method=method, **budget,
                                      **req.options)
             try:
                 result = await asyncio.wait_for(call, self.settings.compress_timeout_s)
@@ -85,6 +87,11 @@ class CompressionService:
                 raise
         self.metrics.compress_seconds.labels(method).observe(time.perf_counter() - start)
         return result
+
+    def _in_scope(self, tenant: str, context, query, **kwargs):
+        """``pipeline.run`` with sentence vectors also in the shared store (if any), scoped to ``tenant``."""
+        with vector_scope(self.vectors, tenant):
+            return self.pipeline.run(context, query, **kwargs)
 
     def warm_up(self) -> None:
         """Load the default method's model now rather than on the first request."""

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     lru_entries: int = Field(2048, ge=0, description="in-process LRU entries in front of Redis")
     redis_timeout_s: float = Field(0.25, gt=0, description="connect/operation timeout; Redis never stalls a request")
     redis_retry_s: float = Field(2.0, gt=0, description="wait before reconnecting to a Redis that failed")
+    vector_cache: bool = Field(True, description="also keep sentence vectors in Redis, per tenant, for every "
+                               "replica to reuse")
 
     # compression
     method: str = Field("condenser", description="default method")

