@@ -185,7 +185,8 @@ class Condenser(SentenceScorer):
         # with the same steps and seed
         # and the scoring defaults: a changed default (e.g. titles on) changes the output of the same call
         defaults = {"blend": BLEND, "dense_weight": DENSE_WEIGHT, "titles": TITLES, "embedder": EMBEDDER,
-                    "cascade_embedder": CASCADE_EMBEDDER, "cascade_int8": CASCADE_INT8}
+                    "cascade_embedder": CASCADE_EMBEDDER, "cascade_int8": CASCADE_INT8,
+                    "long_input_tokens": LONG_INPUT_TOKENS}
         records = json.dumps([model_info(), retriever_info(), retriever_info("condenser-fast"), defaults],
                              sort_keys=True)
         return f"condenser-minilm-{hashlib.sha256(records.encode()).hexdigest()[:12]}"

@@ -202,3 +202,12 @@ def test_sentence_vectors_are_shared_through_redis_per_tenant(proxy, redis_serve
     clear_embedding_caches()
     assert post(proxy, body, headers=other).status_code == 200
     assert sum(calls[1:]) > 1  # another tenant does not read tenant one's vectors
+
+
+def test_cache_version_changes_with_the_pipeline_settings(monkeypatch):
+    from api import service
+    from pipelines import Pipeline, PipelineConfig
+
+    before = service.model_version()
+    monkeypatch.setattr(service, "default_pipeline", lambda: Pipeline(PipelineConfig(coarse={"min_tokens": 1})))
+    assert service.model_version() != before
