@@ -76,8 +76,8 @@ class Condenser(SentenceScorer):
     fine-tuned retriever shipped in ``retriever/models``; ``condenser-fast``, three of its six layers
     distilled from it, about twice as fast; or ``minilm``, the base model; default
     ``EMBEDDER``; given, it also replaces ``cascade_embedder``), ``cascade_embedder`` (the embedder
-    once the coarse stage has narrowed the input, default ``CASCADE_EMBEDDER``), ``cascade_int8`` (run
-    it as int8 ONNX, default ``CASCADE_INT8``), ``prefetch`` (embed the rest of a narrowed input in the
+    of long inputs: narrowed, or over ``LONG_INPUT_TOKENS``; default ``CASCADE_EMBEDDER``),
+    ``cascade_int8`` (run it as int8 ONNX, default ``CASCADE_INT8``), ``prefetch`` (embed the rest of a narrowed input in the
     background for the next question, default ``PREFETCH``), ``titles`` (read sentences under their
     section titles, default ``TITLES``).
 
