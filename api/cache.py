@@ -9,6 +9,7 @@ false for ``/readyz`` and metrics, and the next call after ``retry_s`` tries it 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -24,7 +25,11 @@ PREFIX = "condenser:v1:"
 def cache_key(tenant: str, method: str, version: str, params: dict[str, Any], query: str | None,
               context: str | list[str]) -> str:
     """A key that changes with every input that changes the output, and with the tenant."""
-    payload = orjson.dumps([tenant, method, version, params, query, context], option=orjson.OPT_SORT_KEYS)
+    parts = [tenant, method, version, params, query, context]
+    try:
+        payload = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson cannot write (an option's integer over 64 bits): the standard library can
+        payload = json.dumps(parts, sort_keys=True, default=repr).encode()
     return PREFIX + hashlib.sha256(payload).hexdigest()
 
 

@@ -19,7 +19,8 @@ class CompressRequest(BaseModel):
     context: str | list[str] = Field(description="the text, or a list of documents compressed jointly")
     query: str | None = Field(None, description="the question; omit for question-agnostic compression")
     rate: float | None = Field(None, gt=0, le=1, description="fraction of tokens kept (default: the service's)")
-    target_tokens: int | None = Field(None, ge=1, description="exact token budget instead of a rate")
+    target_tokens: int | None = Field(None, ge=1, le=1_000_000_000,
+                                      description="exact token budget instead of a rate")
     method: str | None = Field(None, description="compression method (GET /v1/methods); default: the service's")
     options: dict[str, Any] = Field(default_factory=dict, description="method options, e.g. {\"model\": \"gpt-4o\"}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from api.settings import Settings
 from compressor.registry import available_methods, get_method
 from pipelines import default_pipeline
 from retriever.vector_store import RedisVectorStore, vector_scope
+
+log = logging.getLogger("condenser.api.service")
 
 #: words that open the pipeline's own error messages, mapped to the request field they are about
 _FIELDS = ("context", "query", "rate", "target_tokens", "method", "encoding", "model", "coarse")
@@ -55,10 +58,7 @@ class CompressionService:
 
     async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
-        method = req.method or self.settings.method
-        budget: dict[str, Any] = {"rate": req.rate, "target_tokens": req.target_tokens}
-        if req.rate is None and req.target_tokens is None:
-            budget["rate"] = self.settings.rate
+        method, budget = self._method_budget(req)
         key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query, req.context)
         raw, layer = await self.cache.get(key)
         if raw is not None:
@@ -71,6 +71,37 @@ class CompressionService:
         self.metrics.tokens_in.inc(result.original_tokens)
         self.metrics.tokens_saved.inc(max(0, result.original_tokens - result.compressed_tokens))
         return response
+
+    async def warm_batch(self, reqs: list[CompressRequest], tenant: str) -> None:
+        """Embed the sentences of the batch's uncached items in one batched pass (``Pipeline.warm``), so
+        the per-item compressions that follow find their vectors cached. Only an optimisation: a failure
+        or timeout here leaves each item to its own compression."""
+        todo = []
+        for req in reqs:
+            method, budget = self._method_budget(req)
+            key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query,
+                            req.context)
+            if (await self.cache.get(key))[0] is None:
+                todo.append((req.context, req.query, {"method": method, **budget, **req.options}))
+        if len(todo) < 2:
+            return
+        async with self._slots:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self._warm_in_scope, tenant, todo),
+                                       self.settings.compress_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - the items' own compressions run and report anyway
+                log.warning("batched embedding pass skipped (%s)", type(exc).__name__)
+
+    def _warm_in_scope(self, tenant: str, todo: list) -> int:
+        with vector_scope(self.vectors, tenant):
+            return self.pipeline.warm(todo)
+
+    def _method_budget(self, req: CompressRequest) -> tuple[str, dict[str, Any]]:
+        method = req.method or self.settings.method
+        budget: dict[str, Any] = {"rate": req.rate, "target_tokens": req.target_tokens}
+        if req.rate is None and req.target_tokens is None:
+            budget["rate"] = self.settings.rate
+        return method, budget
 
     async def _run(self, req: CompressRequest, method: str, budget: dict[str, Any], tenant: str):
         start = time.perf_counter()

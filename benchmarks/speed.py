@@ -41,7 +41,10 @@ CONFIGS = {
     "condenser (cascade, full retriever)": {"method": "condenser", "cascade_embedder": "condenser",
                                             "cascade_int8": False},
     "condenser (cascade, BM25 only)": {"method": "condenser", "dense_weight": 0.0},
-    "condenser (no cascade)": {"method": "condenser", "coarse": False},
+    # the model over everything: no coarse stage, and the full retriever even on long inputs (which
+    # condenser otherwise reads with its fast one)
+    "condenser (no cascade)": {"method": "condenser", "coarse": False, "cascade_embedder": "condenser",
+                               "cascade_int8": False},
     "extractive": {"method": "extractive"},
     "llmlingua2 (llmlingua pkg, random mBERT-size)": {"method": "llmlingua-reference"},
 }

@@ -93,6 +93,26 @@ class Pipeline:
                     bar.update()
         return results
 
+    def warm(self, inputs: Sequence[tuple[Any, Any, dict[str, Any]]]) -> int:
+        """Run the batched model pass of ``run_many`` over ``inputs`` — ``(context, query, run kwargs)``
+        each, with their own method, budget and options — without compressing them: a later ``run`` of
+        each finds its vectors cached. Invalid inputs are skipped (their own ``run`` reports them).
+        Returns how many inputs were prepared."""
+        jobs = []
+        for context, query, kwargs in inputs:
+            kwargs = dict(kwargs)
+            budget = {k: kwargs.pop(k, None) for k in ("rate", "target_tokens", "method")}
+            try:
+                job = self._prepare(context, query, budget["rate"], budget["target_tokens"], budget["method"],
+                                    kwargs)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(job, _Job):
+                jobs.append(job)
+        for start in range(0, len(jobs), BATCH_INPUTS):
+            self._prepare_together(jobs[start : start + BATCH_INPUTS])
+        return len(jobs)
+
     def _prepare_input(self, index: int, context: Any, query: Any, rate: float | None,
                        target_tokens: int | None, method: str | None,
                        options: dict[str, Any]) -> _Job | CompressionResult:

@@ -35,11 +35,13 @@ async def compress(body: CompressRequest, request: Request, caller: CallerDep) -
 
 @router.post("/compress/batch", response_model=BatchResponse, responses=ERRORS)
 async def compress_batch(body: BatchRequest, request: Request, caller: CallerDep) -> BatchResponse:
-    """Compress many items; a failing item gets an error entry, the others still succeed."""
+    """Compress many items; a failing item gets an error entry, the others still succeed. The sentences of
+    all uncached items are embedded in one batched pass first."""
     state = state_of(request)
     limit = state.settings.max_batch_items
     if len(body.items) > limit:
         raise APIError(422, f"items: at most {limit} items per batch, got {len(body.items)}", param="items")
+    await state.service.warm_batch(body.items, caller.tenant)  # one batched embedding pass for all items
     results: list[CompressResponse | BatchItemError] = []
     for index, item in enumerate(body.items):  # in turn: the service bounds CPU-bound work anyway
         try:

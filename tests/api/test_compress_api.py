@@ -211,3 +211,32 @@ def test_cache_version_changes_with_the_pipeline_settings(monkeypatch):
     before = service.model_version()
     monkeypatch.setattr(service, "default_pipeline", lambda: Pipeline(PipelineConfig(coarse={"min_tokens": 1})))
     assert service.model_version() != before
+
+
+def test_batch_items_are_embedded_in_one_pass(proxy, monkeypatch):
+    from compressor.methods.condenser import EMBEDDER, _embedder
+
+    embedder = _embedder(EMBEDDER)
+    calls: list[int] = []
+    real = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
+    contexts = [" ".join(f"District {i} of {city} has {i + 3} bridges." for i in range(8))
+                for city in ("Nantes", "Dijon", "Rennes")]  # 24 sentences nothing has embedded yet
+    items = [{"context": c, "query": "Where is the tower?", "target_tokens": 40, "method": "condenser"}
+             for c in contexts]
+    items.append({"context": TEXT, "rate": 0.5, "method": "condenser", "options": {"bogus": 1}})
+    r = post(proxy, {"items": items}, path="/v1/compress/batch")
+    assert r.status_code == 200, r.text
+    got = r.json()["results"]
+    assert [g["text"] for g in got[:3]] == [compress(c, "Where is the tower?", target_tokens=40).text
+                                            for c in contexts]
+    assert "bogus" in got[3]["error"]["message"]  # an invalid item still gets its own error
+    assert calls == [25]  # every item's 8 sentences and the one question, in one pass
+
+
+def test_integers_past_64_bits_are_refused_not_a_server_error(proxy):
+    huge = 10**24
+    r = post(proxy, {"context": TEXT, "target_tokens": huge})
+    assert r.status_code == 422 and r.json()["error"]["param"] == "target_tokens"
+    r = post(proxy, {"context": TEXT, "target_tokens": 20, "method": "truncate", "options": {"x": huge}})
+    assert r.status_code == 422 and "x" in r.json()["error"]["message"]
