@@ -8,6 +8,7 @@ import pytest
 from compressor import compress
 from tests.api.conftest import proxy_settings
 from tests.condenser.live_server import serve
+from tests.fixtures.model_calls import count_model_calls
 
 TEXT = ("The Eiffel Tower is in Paris. It was finished in 1889. " * 3
         + "Mount Fuji is the highest mountain in Japan. Berlin is the capital of Germany. " * 6)
@@ -186,14 +187,12 @@ def test_sentence_vectors_are_shared_through_redis_per_tenant(proxy, redis_serve
     from retriever.vector_store import PREFIX
 
     context = TEXT.replace("Paris", "Lyon")  # nothing cached yet
-    assert post(proxy, {"context": context, "query": "Where is the tower?", "method": "extractive"}).status_code == 200
+    first = {"context": context, "query": "Where is the tower?", "method": "extractive"}
+    assert post(proxy, first).status_code == 200
     client = redis_server.client()
     keys = list(client.scan_iter(PREFIX + "*"))
     assert keys and not any(b"Lyon" in k or b"tenant" in k for k in keys)
-    embedder = get_embedder()
-    calls: list[int] = []
-    real = embedder._encode
-    monkeypatch.setattr(embedder, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
+    calls = count_model_calls(monkeypatch, get_embedder())
     clear_embedding_caches()  # as a replica that never saw the document
     body = {"context": context, "query": "When was it finished?", "method": "extractive"}
     assert post(proxy, body).status_code == 200
@@ -209,17 +208,15 @@ def test_cache_version_changes_with_the_pipeline_settings(monkeypatch):
     from pipelines import Pipeline, PipelineConfig
 
     before = service.model_version()
-    monkeypatch.setattr(service, "default_pipeline", lambda: Pipeline(PipelineConfig(coarse={"min_tokens": 1})))
+    other = Pipeline(PipelineConfig(coarse={"min_tokens": 1}))
+    monkeypatch.setattr(service, "default_pipeline", lambda: other)
     assert service.model_version() != before
 
 
 def test_batch_items_are_embedded_in_one_pass(proxy, monkeypatch):
     from compressor.methods.condenser import EMBEDDER, _embedder
 
-    embedder = _embedder(EMBEDDER)
-    calls: list[int] = []
-    real = embedder._encode
-    monkeypatch.setattr(embedder, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
+    calls = count_model_calls(monkeypatch, _embedder(EMBEDDER))
     contexts = [" ".join(f"District {i} of {city} has {i + 3} bridges." for i in range(8))
                 for city in ("Nantes", "Dijon", "Rennes")]  # 24 sentences nothing has embedded yet
     items = [{"context": c, "query": "Where is the tower?", "target_tokens": 40, "method": "condenser"}

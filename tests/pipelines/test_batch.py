@@ -3,14 +3,15 @@
 import pytest
 
 from compressor import compress, compress_many
+from tests.fixtures.model_calls import count_model_calls
 
 PASSAGES = [
-    "Passage 1:\nArcade Fire\nArcade Fire are a Canadian indie rock band based in Montreal, Quebec. "
-    "The band was formed in 2001. Its members include Win Butler and Régine Chassagne.",
-    "Passage 2:\nReflektor\nReflektor is the fourth studio album by Arcade Fire. It was released in 2013. "
-    "It was co-produced by James Murphy.",
-    "Passage 3:\nMontreal Metro\nThe Montreal Metro is a rubber-tyred rapid transit system. "
-    "It opened in 1966. It has four lines and sixty-eight stations.",
+    ("Passage 1:\nArcade Fire\nArcade Fire are a Canadian indie rock band based in Montreal, Quebec. "
+     "The band was formed in 2001. Its members include Win Butler and Régine Chassagne."),
+    ("Passage 2:\nReflektor\nReflektor is the fourth studio album by Arcade Fire. It was released in 2013. "
+     "It was co-produced by James Murphy."),
+    ("Passage 3:\nMontreal Metro\nThe Montreal Metro is a rubber-tyred rapid transit system. "
+     "It opened in 1966. It has four lines and sixty-eight stations."),
 ]
 CONTEXT = "\n\n".join(PASSAGES)
 QUESTIONS = ["Which city is Arcade Fire based in?", "Who co-produced Reflektor?",
@@ -22,15 +23,7 @@ def _recorded_model_calls(monkeypatch) -> list[int]:
 
     embedder = _embedder(EMBEDDER)
     embedder.clear_cache()
-    calls: list[int] = []
-    real = embedder._encode
-
-    def counting(texts):
-        calls.append(len(texts))
-        return real(texts)
-
-    monkeypatch.setattr(embedder, "_encode", counting)
-    return calls
+    return count_model_calls(monkeypatch, embedder)
 
 
 def test_batch_results_equal_one_call_each():

@@ -6,6 +6,7 @@ from compressor import count_tokens
 from compressor.models import weights_available
 from pipelines import Pipeline, PipelineConfig
 from pipelines.config import CoarseConfig
+from tests.fixtures.model_calls import count_model_calls
 
 TOPICS = ["harbour cranes", "mountain railways", "river ferries", "tram depots", "canal locks"]
 FACTS = [f"The {TOPICS[i % 5]} of district {i} were inspected in spring and found in fair order, "
@@ -104,15 +105,7 @@ def test_second_question_reuses_chunks_bm25_and_embeddings(monkeypatch):
     from retriever.embeddings import get_embedder
     from retriever.lexical import _index
 
-    embedder = get_embedder()
-    calls: list[int] = []
-    real = embedder._encode
-
-    def counting(texts):
-        calls.append(len(texts))
-        return real(texts)
-
-    monkeypatch.setattr(embedder, "_encode", counting)
+    calls = count_model_calls(monkeypatch, get_embedder())
     text = LONG.replace("district", "ward")  # content no other test has cached
     pipe = Pipeline(PipelineConfig(coarse={"enabled": False}))
     pipe.run(text, QUESTION, rate=0.2, method="extractive")

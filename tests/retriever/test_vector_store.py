@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from retriever.vector_store import PREFIX, RedisVectorStore, vector_scope
+from tests.fixtures.model_calls import count_model_calls
 from tests.fixtures.redis_server import RedisProcess
 
 pytest.importorskip("redis")
@@ -28,10 +29,7 @@ def embedder(monkeypatch):
     from retriever.embeddings import Embedder
 
     emb = Embedder()
-    calls: list[int] = []
-    real = emb._encode
-    monkeypatch.setattr(emb, "_encode", lambda texts: calls.append(len(texts)) or real(texts))
-    return emb, calls
+    return emb, count_model_calls(monkeypatch, emb)
 
 
 def test_vectors_come_back_from_redis_after_the_memory_cache_is_gone(redis_store, embedder):

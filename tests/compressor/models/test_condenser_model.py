@@ -109,13 +109,21 @@ def test_shipped_files_are_small(folder):
     assert 1 < size <= 30, f"{size:.1f} MB"
 
 
-def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(monkeypatch):
+@pytest.fixture
+def embedders_used(monkeypatch) -> list[tuple[str, bool]]:
+    """(name, int8) of every sentence embedder condenser asks for, recorded on the way."""
     from compressor.methods import condenser
 
     used: list[tuple[str, bool]] = []
     real = condenser._embedder
     monkeypatch.setattr(condenser, "_embedder",
                         lambda name, int8=False, device="cpu": used.append((name, int8)) or real(name))
+    return used
+
+
+def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(embedders_used):
+    from compressor.methods import condenser
+
     long = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(600))
     short = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(40))
     assert "retrieve" in compress(long, "Which depot stores 700 barrels?", rate=0.1).timings
@@ -123,23 +131,19 @@ def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(mo
     compress(long, "Which depot stores 700 barrels?", rate=0.1, embedder="minilm")
     compress(long, "Which depot stores 700 barrels?", rate=0.1, cascade_embedder="condenser",
              cascade_int8=False)
-    assert used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8), (condenser.EMBEDDER, False),
-                    ("minilm", False), ("condenser", False)]
+    assert embedders_used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8),
+                              (condenser.EMBEDDER, False), ("minilm", False), ("condenser", False)]
 
 
-def test_a_mid_size_input_is_read_whole_by_the_cascade_embedder(monkeypatch):
+def test_a_mid_size_input_is_read_whole_by_the_cascade_embedder(embedders_used):
     from compressor import count_tokens
     from compressor.methods import condenser
 
-    used: list[tuple[str, bool]] = []
-    real = condenser._embedder
-    monkeypatch.setattr(condenser, "_embedder",
-                        lambda name, int8=False, device="cpu": used.append((name, int8)) or real(name))
     mid = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(320))
     assert condenser.LONG_INPUT_TOKENS < count_tokens(mid) <= 6000
     r = compress(mid, "Which depot stores 700 barrels?", rate=0.1)
     assert "retrieve" not in r.timings and "700 barrels" in r.text  # not narrowed: read whole
-    assert used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8)]
+    assert embedders_used == [(condenser.CASCADE_EMBEDDER, condenser.CASCADE_INT8)]
 
 
 def test_the_next_question_on_a_narrowed_context_finds_every_sentence_embedded():
