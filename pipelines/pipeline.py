@@ -156,9 +156,8 @@ class Pipeline:
                 rate = self.config.rate
             budget = resolve_budget(original, rate, target_tokens)
             if original <= budget:
-                result = self._unchanged(documents, is_list, original_text, original, name, budget, encoding,
-                                         timings)
-                return self._documents(result, documents, is_list)
+                return self._unchanged(documents, is_list, original_text, original, name, budget, encoding,
+                                       timings)
             request, chunked = self._request(impl, documents, query, budget, encoding, options,
                                              pipeline_opts.get("coarse"), original, timings)
         return _Job(impl, request, chunked, original, is_list, timings)
