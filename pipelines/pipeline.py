@@ -39,6 +39,21 @@ class _Job:
     timings: dict[str, float]
 
 
+@dataclass
+class _Checked:
+    """One input's arguments, validated (``Pipeline._check``): nothing counted or chunked yet."""
+
+    documents: list[str]
+    is_list: bool
+    query: str | None
+    rate: float | None
+    target_tokens: int | None
+    name: str
+    impl: Method
+    options: dict[str, Any]
+    pipeline_opts: dict[str, Any]
+
+
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -73,7 +88,8 @@ class Pipeline:
         by length across inputs, on the GPU with ``device="cuda"``), and each result is fitted to its
         budget. Inputs go through in slices of ``BATCH_INPUTS``, so their vectors stay in the embedder's
         cache. ``queries``: one per context (None: question-agnostic for all). An input that fails
-        validation raises with its index. ``progress`` shows a progress bar.
+        validation raises with its index before any input is compressed. ``progress`` shows a progress
+        bar.
         """
         if isinstance(contexts, str) or not isinstance(contexts, Sequence):
             raise TypeError("contexts must be a list of contexts (each a str or a list of str)")
@@ -82,6 +98,8 @@ class Pipeline:
             raise ValueError(f"queries: expected {len(contexts)} (one per context), got {len(queries)}")
         from tqdm.auto import tqdm
 
+        for i in range(len(contexts)):  # every input's arguments first: a bad one fails before any work
+            self._indexed(i, self._check, contexts[i], queries[i], rate, target_tokens, method, dict(options))
         results: list[CompressionResult] = []
         with tqdm(total=len(contexts), desc="compressing", unit="input", disable=not progress) as bar:
             for start in range(0, len(contexts), BATCH_INPUTS):
@@ -116,8 +134,13 @@ class Pipeline:
     def _prepare_input(self, index: int, context: Any, query: Any, rate: float | None,
                        target_tokens: int | None, method: str | None,
                        options: dict[str, Any]) -> _Job | CompressionResult:
+        return self._indexed(index, self._prepare, context, query, rate, target_tokens, method, dict(options))
+
+    @staticmethod
+    def _indexed(index: int, step, *args):
+        """``step(*args)``, its TypeError/ValueError naming the input ``contexts[index]``."""
         try:
-            return self._prepare(context, query, rate, target_tokens, method, dict(options))
+            return step(*args)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"contexts[{index}]: {exc}") from exc
 
@@ -135,32 +158,37 @@ class Pipeline:
                 job.timings["prepare"] = share
                 job.timings["total"] += share
 
+    def _check(self, context: Any, query: Any, rate: Any, target_tokens: Any, method: str | None,
+               options: dict[str, Any]) -> _Checked:
+        """Validate one input's arguments (types, budget, method, options) without counting or chunking."""
+        documents, is_list = documents_of(context)
+        query = check_query(query)
+        rate, target_tokens = check_budget_args(rate, target_tokens)
+        name = method if method is not None else self.config.method
+        impl = get_method(name)
+        options = {**self.config.method_options.get(name, {}), **options}  # the call's own win
+        pipeline_opts = {k: options.pop(k) for k in list(options) if k in PIPELINE_OPTIONS}
+        check_options(name, impl.options, options)
+        return _Checked(documents, is_list, query, rate, target_tokens, name, impl, options, pipeline_opts)
+
     def _prepare(self, context: str | list[str], query: str | None, rate: float | None,
                  target_tokens: int | None, method: str | None,
                  options: dict[str, Any]) -> _Job | CompressionResult:
         """Validate, chunk and narrow one input: a job for the method, or the input unchanged."""
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
-            documents, is_list = documents_of(context)
-            query = check_query(query)
-            rate, target_tokens = check_budget_args(rate, target_tokens)
-            name = method if method is not None else self.config.method
-            impl = get_method(name)
-            options = {**self.config.method_options.get(name, {}), **options}  # the call's own win
-            pipeline_opts = {k: options.pop(k) for k in list(options) if k in PIPELINE_OPTIONS}
-            check_options(name, impl.options, options)
-            encoding = self._encoding(pipeline_opts)
-            original_text = join_documents(documents)
+            c = self._check(context, query, rate, target_tokens, method, options)
+            encoding = self._encoding(c.pipeline_opts)
+            original_text = join_documents(c.documents)
             original = count_tokens(original_text, encoding)
-            if rate is None and target_tokens is None:
-                rate = self.config.rate
-            budget = resolve_budget(original, rate, target_tokens)
+            rate = self.config.rate if c.rate is None and c.target_tokens is None else c.rate
+            budget = resolve_budget(original, rate, c.target_tokens)
             if original <= budget:
-                return self._unchanged(documents, is_list, original_text, original, name, budget, encoding,
-                                       timings)
-            request, chunked = self._request(impl, documents, query, budget, encoding, options,
-                                             pipeline_opts.get("coarse"), original, timings)
-        return _Job(impl, request, chunked, original, is_list, timings)
+                return self._unchanged(c.documents, c.is_list, original_text, original, c.name, budget,
+                                       encoding, timings)
+            request, chunked = self._request(c.impl, c.documents, c.query, budget, encoding, c.options,
+                                             c.pipeline_opts.get("coarse"), original, timings)
+        return _Job(c.impl, request, chunked, original, c.is_list, timings)
 
     def _finish(self, job: _Job | CompressionResult) -> CompressionResult:
         """The method's candidates of a prepared job, fitted to its budget."""

@@ -80,6 +80,19 @@ def test_bad_batches_name_the_argument(contexts, queries, error, message):
         compress_many(contexts, queries, target_tokens=40)
 
 
+def test_a_bad_input_in_a_later_slice_fails_before_any_input_is_compressed(monkeypatch):
+    from pipelines import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_INPUTS", 2)
+    calls = _recorded_model_calls(monkeypatch)
+    contexts = [CONTEXT.replace("Montreal", f"Laval{i}") for i in range(3)]
+    with pytest.raises(TypeError, match=r"contexts\[2\]"):
+        compress_many([*contexts[:2], None], QUESTIONS, target_tokens=40)
+    with pytest.raises(TypeError, match=r"contexts\[2\]: .*query"):
+        compress_many(contexts, [*QUESTIONS[:2], 7], target_tokens=40)
+    assert calls == []  # the first slice was not embedded either
+
+
 def test_an_empty_batch_gives_no_results():
     assert compress_many([]) == []
 
