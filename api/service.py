@@ -58,8 +58,7 @@ class CompressionService:
 
     async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
-        method, budget = self._method_budget(req)
-        key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query, req.context)
+        method, budget, key = self._keyed(req, tenant)
         raw, layer = await self.cache.get(key)
         if raw is not None:
             self.metrics.cache_hits.labels(layer).inc()
@@ -78,9 +77,7 @@ class CompressionService:
         or timeout here leaves each item to its own compression."""
         todo = []
         for req in reqs:
-            method, budget = self._method_budget(req)
-            key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query,
-                            req.context)
+            method, budget, key = self._keyed(req, tenant)
             if (await self.cache.get(key))[0] is None:
                 todo.append((req.context, req.query, {"method": method, **budget, **req.options}))
         if len(todo) < 2:
@@ -95,6 +92,12 @@ class CompressionService:
     def _warm_in_scope(self, tenant: str, todo: list) -> int:
         with vector_scope(self.vectors, tenant):
             return self.pipeline.warm(todo)
+
+    def _keyed(self, req: CompressRequest, tenant: str) -> tuple[str, dict[str, Any], str]:
+        """``req``'s method, budget and cache key in ``tenant``'s scope."""
+        method, budget = self._method_budget(req)
+        key = cache_key(tenant, method, self.version, {**budget, "options": req.options}, req.query, req.context)
+        return method, budget, key
 
     def _method_budget(self, req: CompressRequest) -> tuple[str, dict[str, Any]]:
         method = req.method or self.settings.method
