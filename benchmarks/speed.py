@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 # (the cascade's fast retriever int8)
 CONFIGS = {
     "condenser (cascade)": {"method": "condenser"},
+    "condenser (cascade, one hop)": {"method": "condenser", "hops": 1},
     "condenser (cascade, every retriever int8)": {"method": "condenser",
                                                   "env": {"CONDENSER_EMBEDDER": "onnx-int8"}},
     "condenser (cascade, fast retriever fp32)": {"method": "condenser", "cascade_int8": False},

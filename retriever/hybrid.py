@@ -62,6 +62,37 @@ class HybridScorer:
             total = total + current
         return total / hops
 
+    def second_hop(self, texts: list[str], query: str | None, first: np.ndarray, *, expand: int = 2,
+                   weight: float = 0.9) -> np.ndarray:
+        """``first`` (this scorer's relevance of ``texts``) lifted by a second hop, MDR-style: each of the
+        ``expand`` best texts is appended to the query in turn (``hop_queries``), and a text keeps the
+        higher of its own score and ``weight`` times its best score against those expanded queries (never
+        its own). The expanded query finds the bridge passage's evidence ("... based in Montreal") that
+        the question alone ranks low."""
+        first = np.asarray(first, dtype=float)
+        queries, best = self.hop_queries(texts, query, first, expand), self._best(first, expand)
+        if not queries:
+            return first
+        if self.dense_weight:
+            self.embedder.encode(queries)  # one model call for all of them; ``scores`` finds them cached
+        hops = np.stack([self.scores(texts, q) for q in queries])
+        hops[np.arange(len(best)), best] = 0.0  # a text matches itself best: rescale over the others
+        hops /= np.maximum(hops.max(axis=1, keepdims=True), 1e-9)
+        return np.maximum(first, weight * hops.max(axis=0))
+
+    @classmethod
+    def hop_queries(cls, texts: list[str], query: str | None, first: np.ndarray,
+                    expand: int = 2) -> list[str]:
+        """The second hop's queries: ``query`` followed by each of the ``expand`` best texts by ``first``
+        (none without a query, or when there are too few texts to leave any other)."""
+        if not query or len(texts) <= expand or expand < 1:
+            return []
+        return [f"{query} {texts[i]}" for i in cls._best(np.asarray(first, dtype=float), expand)]
+
+    @staticmethod
+    def _best(first: np.ndarray, expand: int) -> np.ndarray:
+        return np.argsort(-first, kind="stable")[:expand]
+
     def scores(self, texts: list[str], query: str | None) -> np.ndarray:
         """Relevance in [0, 1] of each text (higher is more relevant)."""
         if not texts:

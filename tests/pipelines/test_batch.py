@@ -35,11 +35,12 @@ def test_batch_results_equal_one_call_each():
     assert "prepare" in batch[0].timings and batch[0].timings["total"] >= batch[0].timings["prepare"]
 
 
-def test_every_input_is_embedded_in_one_pass(monkeypatch):
+def test_every_input_is_embedded_in_one_pass_and_their_second_hops_in_another(monkeypatch):
     calls = _recorded_model_calls(monkeypatch)
     contexts = [CONTEXT.replace("Montreal", f"Montreal{i}") for i in range(3)]  # nothing cached yet
     compress_many(contexts, QUESTIONS, target_tokens=40)
-    assert len(calls) == 1 and calls[0] > 3 * 9  # ~10 sentences per input plus the questions, at once
+    # ~10 sentences per input plus the questions, at once; then the second hop's queries (2 per input)
+    assert len(calls) == 2 and calls[0] > 3 * 9 and calls[1] == 3 * 2
 
 
 def test_large_batches_go_through_in_slices(monkeypatch):
@@ -49,7 +50,7 @@ def test_large_batches_go_through_in_slices(monkeypatch):
     calls = _recorded_model_calls(monkeypatch)
     contexts = [CONTEXT.replace("Montreal", f"Quebec{i}") for i in range(3)]
     out = compress_many(contexts, QUESTIONS, target_tokens=40)
-    assert len(calls) == 2 and len(out) == 3  # inputs 0-1 together, then input 2
+    assert len(calls) == 4 and len(out) == 3  # inputs 0-1 together, then input 2 (sentences, then hops)
     single = [compress(c, q, target_tokens=40).text for c, q in zip(contexts, QUESTIONS)]
     assert [r.text for r in out] == single
 

@@ -77,6 +77,21 @@ def test_multi_hop_expansion_lifts_the_bridge_sentence():
     assert two[1] - max(two[2], two[3]) > one[1] - max(one[2], one[3])
 
 
+def test_second_hop_lifts_the_bridge_sentence_and_never_lowers_a_score():
+    from retriever.hybrid import HybridScorer
+
+    texts = ["Reflektor is an album by the band Arcade Fire.", "Arcade Fire formed in Montreal in 2001.",
+             "The city council approved a new park.", "Reflektor sold well in its first week."]
+    query = "Which city did the band behind the album Reflektor form in?"
+    scorer = HybridScorer(dense_weight=0.0)  # BM25 alone: exact, no model
+    first = scorer.scores(texts, query)
+    lifted = scorer.second_hop(texts, query, first, expand=1, weight=0.9)
+    assert np.all(lifted >= first)
+    assert lifted[1] > lifted[3] and first[1] < first[3]  # "Arcade Fire" from the best sentence finds it
+    assert lifted[0] == first[0]  # the expanding sentence does not vouch for itself
+    assert np.array_equal(scorer.second_hop(texts, None, first), first)  # no question: nothing to expand
+
+
 def test_page_retriever_hops_expand_the_query_with_the_best_pages():
     from retriever.chunker import chunk
 

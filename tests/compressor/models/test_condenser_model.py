@@ -101,6 +101,35 @@ def test_bad_options_are_refused():
         compress("One. Two. Three. Four.", "two", target_tokens=2, blend=1.5)
     with pytest.raises(ValueError, match="embedder"):
         compress("One. Two. Three. Four.", "two", target_tokens=2, embedder="bert")
+    with pytest.raises(ValueError, match="hops"):
+        compress("One. Two. Three. Four.", "two", target_tokens=2, hops=3)
+
+
+BRIDGE = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the indie rock band Arcade Fire. "
+          "It was released in October 2013.\n\nPassage 2:\nArcade Fire\nArcade Fire was formed in 2001. "
+          "The group is based in Montreal, Quebec.\n\nPassage 3:\nRock music\nRock music is a genre of "
+          "popular music. Many rock albums are recorded in studios in cities.\n\nPassage 4:\nQuebec City\n"
+          "Quebec City is the capital of the province of Quebec.")
+
+
+def test_a_second_hop_lifts_the_bridge_passage_evidence():
+    from compressor.methods.base import Region, Request
+    from compressor.methods.condenser import Condenser
+    from retriever.chunker import chunk
+
+    question = "In which city is the band that recorded the album Reflektor based?"
+    units = chunk([BRIDGE]).units
+    bridge = next(i for i, u in enumerate(units) if BRIDGE[u.start : u.end].startswith("The group is based"))
+
+    def scores(hops: int) -> np.ndarray:
+        request = Request([BRIDGE], question, 20, "cl100k_base", [Region(0, 0, len(BRIDGE))], units,
+                          {"hops": hops, "prefetch": False})
+        return Condenser().score(request.unit_texts(), question, request)
+
+    one, two = scores(1), scores(2)
+    assert np.all(two >= one)  # a second hop only lifts
+    rank = lambda s: int((s > s[bridge]).sum())  # noqa: E731
+    assert rank(two) < rank(one)
 
 
 @pytest.mark.parametrize("folder", [MODEL_DIR, CONDENSER_RETRIEVER_DIR, CONDENSER_FAST_DIR])

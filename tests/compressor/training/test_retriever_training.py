@@ -30,6 +30,34 @@ def test_triplets_pair_the_answer_sentence_with_a_sentence_of_the_same_text():
         assert question.split()[-1].rstrip("?") in positive
 
 
+def test_hop_triplets_point_from_one_supporting_passage_to_the_other(tmp_path):
+    import gzip
+
+    from compressor.training.retriever import hop_triplets
+
+    row = {"_id": "x", "question": "Which city is the band behind Reflektor from?", "answer": "Montreal",
+           "supporting_facts": [["Reflektor", 0], ["Arcade Fire", 1]],
+           "context": [["Reflektor", ["Reflektor is an album by Arcade Fire.", "It was recorded in 2013."]],
+                       ["Arcade Fire", ["Arcade Fire is a rock band with seven members.",
+                                        "The band was formed in Montreal, Quebec."]],
+                       ["Parks", ["The city council approved a new park downtown."]]]}
+    (tmp_path / "hotpotqa").mkdir()
+    with gzip.open(tmp_path / "hotpotqa" / "distractor.jsonl.gz", "wt") as f:
+        f.write(json.dumps(row) + "\n")
+    rows = hop_triplets(tmp_path, dev=_is_dev("x"))
+    album = "Reflektor: Reflektor is an album by Arcade Fire."
+    band = "Arcade Fire: The band was formed in Montreal, Quebec."
+    assert {(q.split("? ", 1)[1], p) for q, p, _ in rows} == {(album, band), (band, album)}
+    for _, positive, negative in rows:
+        assert negative not in (positive, *(q.split("? ", 1)[1] for q, _, _ in rows))
+
+
+def _is_dev(item_id: str) -> bool:
+    from compressor.training.splits import is_dev
+
+    return is_dev("hotpotqa", item_id)
+
+
 def test_dev_ranking_scores_a_perfect_and_an_inverted_encoder():
     examples = _examples()
 
