@@ -33,6 +33,7 @@ ROWS = {
     "full": ("condenser, full 6-layer retriever", "condenser", {"embedder": "condenser"}, False),
     "fast": ("condenser, fast 3-layer retriever", "condenser", {"embedder": "condenser-fast"}, False),
     "pipeline": ("condenser (default pipeline: coarse stage on)", "condenser", {}, None),
+    "pipeline1": ("condenser (default pipeline, one hop)", "condenser", {"hops": 1}, None),
 }
 
 
