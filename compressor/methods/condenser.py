@@ -140,15 +140,14 @@ class Condenser(SentenceScorer):
         by length across inputs), so ``compress`` finds every vector cached: ``Pipeline.run_many``."""
         groups: dict[tuple[str, bool, str], list[str]] = {}
         for request in requests:
-            if not float(request.options.get("blend", BLEND)) or not float(
-                    request.options.get("dense_weight", DENSE_WEIGHT)):
+            key = _embedding_key(request)
+            if key is None:
                 continue  # no sentence embeddings in this request's score
-            texts = groups.setdefault((*_embedder_choice(request), _embedder_device(request)), [])
+            texts = groups.setdefault(key, [])
             texts.extend(_read_texts(request, request.units))
             if request.query:
                 texts.append(request.query)
-        for (name, int8, device), texts in groups.items():
-            _embedder(name, int8=int8, device=device).encode(list(dict.fromkeys(texts)))
+        _encode_groups(groups)
         self._prepare_hops(requests)
 
     @staticmethod
@@ -157,27 +156,21 @@ class Condenser(SentenceScorer):
         depend on each request's first-hop ranking, which the pass above made cheap (vectors cached)."""
         groups: dict[tuple[str, bool, str], list[str]] = {}
         for request in requests:
-            weight = float(request.options.get("dense_weight", DENSE_WEIGHT))
-            if (not request.query or not weight or _hops(request) != 2
-                    or not float(request.options.get("blend", BLEND))):
+            key = _embedding_key(request)
+            if key is None or not request.query or _hops(request) != 2:
                 continue
-            name, int8 = _embedder_choice(request)
-            device = _embedder_device(request)
-            scorer = HybridScorer(_embedder(name, int8=int8, device=device), dense_weight=weight)
+            scorer = HybridScorer(_embedder(*key), dense_weight=_dense_weight(request))
             texts = _read_texts(request, request.units)
             first = scorer.scores(texts, request.query)
-            queries = scorer.hop_queries(texts, request.query, first, HOP_EXPAND)
-            groups.setdefault((name, int8, device), []).extend(queries)
-        for (name, int8, device), queries in groups.items():
-            _embedder(name, int8=int8, device=device).encode(list(dict.fromkeys(queries)))
+            groups.setdefault(key, []).extend(scorer.hop_queries(texts, request.query, first, HOP_EXPAND))
+        _encode_groups(groups)
 
     @staticmethod
     def _relevance(texts: list[str], query: str | None, request: Request) -> np.ndarray:
         """Hybrid BM25 + retriever-cosine relevance of each text (timed as ``relevance``)."""
         start = time.perf_counter()
-        weight = float(request.options.get("dense_weight", DENSE_WEIGHT))
-        name, int8 = _embedder_choice(request)
-        embedder = _embedder(name, int8=int8, device=_embedder_device(request)) if weight else None
+        weight = _dense_weight(request)
+        embedder = _embedder(*_embedder_key(request)) if weight else None
         scorer = HybridScorer(embedder, dense_weight=weight)
         relevance = scorer.scores(texts, query)
         if _hops(request) == 2:
@@ -243,6 +236,29 @@ def _embedder_choice(request: Request) -> tuple[str, bool]:
     return EMBEDDER, False
 
 
+def _embedder_key(request: Request) -> tuple[str, bool, str]:
+    """(name, int8, device): the arguments of ``_embedder`` for ``request``'s sentence embeddings."""
+    return (*_embedder_choice(request), _embedder_device(request))
+
+
+def _embedding_key(request: Request) -> tuple[str, bool, str] | None:
+    """``_embedder_key``, or None when ``request``'s score uses no sentence embeddings (``blend`` or
+    ``dense_weight`` 0)."""
+    if not float(request.options.get("blend", BLEND)) or not _dense_weight(request):
+        return None
+    return _embedder_key(request)
+
+
+def _dense_weight(request: Request) -> float:
+    return float(request.options.get("dense_weight", DENSE_WEIGHT))
+
+
+def _encode_groups(groups: dict[tuple[str, bool, str], list[str]]) -> None:
+    """Embed each group's texts (duplicates once) with the embedder its key names, one call per group."""
+    for key, texts in groups.items():
+        _embedder(*key).encode(list(dict.fromkeys(texts)))
+
+
 def _hops(request: Request) -> int:
     """The ``hops`` option, checked: 1 or 2."""
     hops = request.options.get("hops", HOPS)
@@ -261,7 +277,7 @@ def _embedder_device(request: Request) -> str:
     return resolve_device(device)
 
 
-def _embedder(name: str, *, int8: bool = False, device: str = "cpu"):
+def _embedder(name: str, int8: bool = False, device: str = "cpu"):
     """Sentence embedder of the relevance blend: one of ``EMBEDDERS`` (a missing shipped one: the base
     MiniLM); ``int8``: its int8 ONNX version where the automatic backend would run ONNX; on a GPU
     ``device``, torch in float16 with large batches."""
