@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections import OrderedDict
 from typing import Any
 
 import orjson
+
+from retriever.redis_link import Backoff, redis_client, redis_errors
 
 log = logging.getLogger("condenser.api.cache")
 
@@ -61,17 +62,16 @@ class CompressionCache:
     def __init__(self, redis_url: str | None, *, ttl_s: int, max_entry_bytes: int, lru_entries: int,
                  timeout_s: float = 0.25, retry_s: float = 2.0, cluster: bool = False):
         self.lru = LRU(lru_entries)
-        self.ttl_s, self.max_entry_bytes, self.retry_s = ttl_s, max_entry_bytes, retry_s
+        self.ttl_s, self.max_entry_bytes = ttl_s, max_entry_bytes
         self.redis_configured = bool(redis_url)
-        self.redis_up = False
-        self._retry_at = 0.0
-        self._redis = None
-        if redis_url:
-            import redis.asyncio as aioredis
-            from redis.asyncio.cluster import RedisCluster
+        self._backoff = Backoff(retry_s, log, "serving from the in-process cache", up=False)
+        self._redis = (redis_client(redis_url, timeout_s=timeout_s, cluster=cluster, asyncio=True)
+                       if redis_url else None)
 
-            factory = RedisCluster if cluster else aioredis.Redis
-            self._redis = factory.from_url(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+    @property
+    def redis_up(self) -> bool:
+        """Whether the last call reached Redis (false until the first does)."""
+        return self._backoff.up
 
     async def connect(self) -> bool:
         """Ping Redis now; returns whether it answered."""
@@ -107,18 +107,13 @@ class CompressionCache:
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         """Run one Redis command unless Redis is down and not yet due for a retry; never raises."""
-        if self._redis is None or (not self.redis_up and time.monotonic() < self._retry_at):
+        if self._redis is None or not self._backoff.due():
             return None
-        from redis.exceptions import RedisClusterException, RedisError
-
         try:
             result = await getattr(self._redis, op)(*args, **kwargs)
-        except (RedisError, RedisClusterException, OSError) as exc:
-            if self.redis_up:
-                log.warning("redis unavailable (%s); serving from the in-process cache", type(exc).__name__)
-            self.redis_up, self._retry_at = False, time.monotonic() + self.retry_s
+        except redis_errors() as exc:
+            self._backoff.failed(exc)
             return None
-        if not self.redis_up:
+        if self._backoff.succeeded():
             log.info("redis connected")
-        self.redis_up = True
         return result

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from retriever.redis_link import Backoff, redis_client, redis_errors
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,14 @@ class RedisVectorStore:
 
     def __init__(self, url: str, *, ttl_s: int = 86_400, timeout_s: float = 0.25, retry_s: float = 2.0,
                  cluster: bool = False):
-        import redis
-        from redis.cluster import RedisCluster
+        self._redis = redis_client(url, timeout_s=timeout_s, cluster=cluster)
+        self.ttl_s = ttl_s
+        self._backoff = Backoff(retry_s, log, "embedding sentence vectors locally")
 
-        factory = RedisCluster if cluster else redis.Redis
-        self._redis = factory.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-        self.ttl_s, self.retry_s = ttl_s, retry_s
-        self.up, self._retry_at = True, 0.0
+    @property
+    def up(self) -> bool:
+        """Whether the last call reached Redis."""
+        return self._backoff.up
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         """The stored values of ``keys`` (None where absent, or all None while Redis is unavailable)."""
@@ -59,18 +61,14 @@ class RedisVectorStore:
         self._redis.close()
 
     def _call(self, op):
-        from redis.exceptions import RedisClusterException, RedisError
-
-        if not self.up and time.monotonic() < self._retry_at:
+        if not self._backoff.due():
             return None
         try:
             result = op(self._redis)
-        except (RedisError, RedisClusterException, OSError) as exc:
-            if self.up:
-                log.warning("redis unavailable for sentence vectors (%s); embedding locally", type(exc).__name__)
-            self.up, self._retry_at = False, time.monotonic() + self.retry_s
+        except redis_errors() as exc:
+            self._backoff.failed(exc)
             return None
-        self.up = True
+        self._backoff.succeeded()
         return result
 
 
