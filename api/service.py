@@ -60,6 +60,36 @@ class CompressionService:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
         method, budget, key = self._keyed(req, tenant)
         raw, layer = await self.cache.get(key)
+        return await self._respond(req, method, budget, key, tenant, raw, layer)
+
+    async def compress_batch(self, reqs: list[CompressRequest], tenant: str
+                             ) -> list[CompressResponse | APIError | CompressionTimeout]:
+        """``compress`` for each of ``reqs``, each looked up in the cache once; the sentences of the uncached
+        ones are embedded in one batched pass first (``Pipeline.warm``). A failing item gives its error in
+        its place, and the others still run; an item repeated in the batch is computed once."""
+        keyed = [self._keyed(req, tenant) for req in reqs]
+        found = [await self.cache.get(key) for _, _, key in keyed]
+        await self._warm(tenant, [(req.context, req.query, {"method": method, **budget, **req.options})
+                                  for req, (method, budget, _), (raw, _) in zip(reqs, keyed, found)
+                                  if raw is None])
+        results: list[CompressResponse | APIError | CompressionTimeout] = []
+        done: dict[str, bytes] = {}  # this batch's fresh results, for its repeated items
+        for req, (method, budget, key), (raw, layer) in zip(reqs, keyed, found):
+            if raw is None and key in done:
+                raw, layer = done[key], "memory"
+            try:
+                response = await self._respond(req, method, budget, key, tenant, raw, layer)
+            except (APIError, CompressionTimeout) as exc:
+                results.append(exc)
+                continue
+            if not response.cached:
+                done[key] = response.model_dump_json().encode()
+            results.append(response)
+        return results
+
+    async def _respond(self, req: CompressRequest, method: str, budget: dict[str, Any], key: str, tenant: str,
+                       raw: bytes | None, layer: str | None) -> CompressResponse:
+        """The cached response ``raw`` (found in cache ``layer``), or ``req`` compressed now and cached."""
         if raw is not None:
             self.metrics.cache_hits.labels(layer).inc()
             return CompressResponse.model_validate_json(raw).model_copy(update={"cached": True})
@@ -71,15 +101,9 @@ class CompressionService:
         self.metrics.tokens_saved.inc(max(0, result.original_tokens - result.compressed_tokens))
         return response
 
-    async def warm_batch(self, reqs: list[CompressRequest], tenant: str) -> None:
-        """Embed the sentences of the batch's uncached items in one batched pass (``Pipeline.warm``), so
-        the per-item compressions that follow find their vectors cached. Only an optimisation: a failure
-        or timeout here leaves each item to its own compression."""
-        todo = []
-        for req in reqs:
-            method, budget, key = self._keyed(req, tenant)
-            if (await self.cache.get(key))[0] is None:
-                todo.append((req.context, req.query, {"method": method, **budget, **req.options}))
+    async def _warm(self, tenant: str, todo: list) -> None:
+        """Embed the sentences of ``todo`` (pipeline.warm's items) in one pass, if there are two or more.
+        Only an optimisation: a failure or timeout here leaves each item to its own compression."""
         if len(todo) < 2:
             return
         async with self._slots:

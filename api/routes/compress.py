@@ -41,18 +41,18 @@ async def compress_batch(body: BatchRequest, request: Request, caller: CallerDep
     limit = state.settings.max_batch_items
     if len(body.items) > limit:
         raise APIError(422, f"items: at most {limit} items per batch, got {len(body.items)}", param="items")
-    await state.service.warm_batch(body.items, caller.tenant)  # one batched embedding pass for all items
     results: list[CompressResponse | BatchItemError] = []
-    for index, item in enumerate(body.items):  # in turn: the service bounds CPU-bound work anyway
-        try:
-            results.append(await state.service.compress(item, caller.tenant))
-        except APIError as exc:
-            results.append(BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc.message}",
-                                                            type=exc.type, param=f"items.{index}.{exc.param}")))
-        except CompressionTimeout as exc:
-            results.append(BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc}",
-                                                            type="compression_timeout")))
+    for index, got in enumerate(await state.service.compress_batch(body.items, caller.tenant)):
+        results.append(got if isinstance(got, CompressResponse) else _item_error(index, got))
     return BatchResponse(results=results)
+
+
+def _item_error(index: int, exc: APIError | CompressionTimeout) -> BatchItemError:
+    """A batch item's error entry, its message and parameter prefixed with ``items.<index>``."""
+    if isinstance(exc, CompressionTimeout):
+        return BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc}", type="compression_timeout"))
+    return BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc.message}", type=exc.type,
+                                            param=f"items.{index}.{exc.param}"))
 
 
 @router.get("/methods", response_model=MethodsResponse)

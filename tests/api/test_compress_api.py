@@ -49,6 +49,26 @@ def test_batch_mixes_results_and_item_errors(proxy):
     assert bad["error"]["param"] == "items.1.options"
 
 
+def test_batch_looks_each_item_up_once_and_computes_a_repeated_item_once(proxy, monkeypatch):
+    from api.cache import CompressionCache
+
+    lookups = []
+    real_get = CompressionCache.get
+
+    async def counting_get(self, key):
+        lookups.append(key)
+        return await real_get(self, key)
+
+    monkeypatch.setattr(CompressionCache, "get", counting_get)
+    item = {"context": TEXT + " batch repeat", "rate": 0.5, "method": "truncate"}
+    other = {**item, "context": TEXT + " batch other"}
+    r = post(proxy, {"items": [item, other, item]}, path="/v1/compress/batch")
+    assert r.status_code == 200, r.text
+    first, second, again = r.json()["results"]
+    assert [first["cached"], second["cached"], again["cached"]] == [False, False, True]
+    assert again["text"] == first["text"] and len(lookups) == 3  # one lookup per item, none repeated
+
+
 def test_methods_lists_the_registry(proxy):
     got = httpx.get(f"{proxy}/v1/methods").json()
     assert {"truncate", "extractive", "condenser"} <= set(got["methods"]) and got["default"] == "truncate"
