@@ -24,10 +24,10 @@ system-deps:  ## redis-server and chromium from Debian, for the service and brow
 demo: setup  ## compress the bundled handbook against a question on the embedded default
 	$(PY) -m condenser.demo
 
-test: setup system-deps  ## run every test (slow ones need CONDENSER_SLOW=1)
+test: setup system-deps lint  ## lint, then run every test (slow ones need CONDENSER_SLOW=1)
 	$(PY) -m pytest -q -p no:cacheprovider
 
-lint:  ## ruff
+lint: setup  ## ruff (pinned in pyproject.toml, so CI and a laptop agree)
 	$(VENV)/bin/ruff check compressor retriever pipelines api evals condenser tests
 
 bench-hotpotqa: setup  ## answer retention of every method on HotpotQA at 3x/5x/10x

@@ -9,6 +9,7 @@ with a word-boundary prefix of the best unkept, non-atomic span, so that the out
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def assemble(documents: list[str], spans: list[Span], json_docs: frozenset[int] 
             outputs.append(opener + ", ".join(text[s.start : s.end] for s in kept) + closer)
         else:
             parts = [text[kept[0].start : kept[0].end]]
-            for prev, cur in zip(kept, kept[1:]):
+            for prev, cur in pairwise(kept):
                 parts.append(_separator(text[prev.end : cur.start]))
                 parts.append(text[cur.start : cur.end])
             outputs.append("".join(parts))

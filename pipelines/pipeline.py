@@ -76,7 +76,7 @@ class Pipeline:
     def run(self, context: str | list[str], query: str | None = None, *, rate: float | None = None,
             target_tokens: int | None = None, method: str | None = None, **options: Any) -> CompressionResult:
         """Compress ``context`` for ``query``; see ``compressor.compress`` for the contract."""
-        return self._finish(self._prepare(context, query, rate, target_tokens, method, options))
+        return self._finish(self._prepare(self._check(context, query, rate, target_tokens, method, options)))
 
     def run_many(self, contexts: Sequence[str | list[str]], queries: Sequence[str | None] | None = None, *,
                  rate: float | None = None, target_tokens: int | None = None, method: str | None = None,
@@ -98,12 +98,13 @@ class Pipeline:
             raise ValueError(f"queries: expected {len(contexts)} (one per context), got {len(queries)}")
         from tqdm.auto import tqdm
 
-        for i in range(len(contexts)):  # every input's arguments first: a bad one fails before any work
-            self._indexed(i, self._check, contexts[i], queries[i], rate, target_tokens, method, dict(options))
+        checked = [self._indexed(i, self._check, contexts[i], queries[i], rate, target_tokens, method,
+                                 dict(options))
+                   for i in range(len(contexts))]  # every input's arguments first: a bad one fails before any work
         results: list[CompressionResult] = []
         with tqdm(total=len(contexts), desc="compressing", unit="input", disable=not progress) as bar:
             for start in range(0, len(contexts), BATCH_INPUTS):
-                jobs = [self._prepare_input(i, contexts[i], queries[i], rate, target_tokens, method, options)
+                jobs = [self._indexed(i, self._prepare, checked[i])
                         for i in range(start, min(start + BATCH_INPUTS, len(contexts)))]
                 self._prepare_together([j for j in jobs if isinstance(j, _Job)])
                 for job in jobs:
@@ -121,8 +122,8 @@ class Pipeline:
             kwargs = dict(kwargs)
             budget = {k: kwargs.pop(k, None) for k in ("rate", "target_tokens", "method")}
             try:
-                job = self._prepare(context, query, budget["rate"], budget["target_tokens"], budget["method"],
-                                    kwargs)
+                job = self._prepare(self._check(context, query, budget["rate"], budget["target_tokens"],
+                                                budget["method"], kwargs))
             except (TypeError, ValueError):
                 continue
             if isinstance(job, _Job):
@@ -130,11 +131,6 @@ class Pipeline:
         for start in range(0, len(jobs), BATCH_INPUTS):
             self._prepare_together(jobs[start : start + BATCH_INPUTS])
         return len(jobs)
-
-    def _prepare_input(self, index: int, context: Any, query: Any, rate: float | None,
-                       target_tokens: int | None, method: str | None,
-                       options: dict[str, Any]) -> _Job | CompressionResult:
-        return self._indexed(index, self._prepare, context, query, rate, target_tokens, method, dict(options))
 
     @staticmethod
     def _indexed(index: int, step, *args):
@@ -171,13 +167,10 @@ class Pipeline:
         check_options(name, impl.options, options)
         return _Checked(documents, is_list, query, rate, target_tokens, name, impl, options, pipeline_opts)
 
-    def _prepare(self, context: str | list[str], query: str | None, rate: float | None,
-                 target_tokens: int | None, method: str | None,
-                 options: dict[str, Any]) -> _Job | CompressionResult:
-        """Validate, chunk and narrow one input: a job for the method, or the input unchanged."""
+    def _prepare(self, c: _Checked) -> _Job | CompressionResult:
+        """Count, chunk and narrow one checked input: a job for the method, or the input unchanged."""
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
-            c = self._check(context, query, rate, target_tokens, method, options)
             encoding = self._encoding(c.pipeline_opts)
             original_text = join_documents(c.documents)
             original = count_tokens(original_text, encoding)

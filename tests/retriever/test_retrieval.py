@@ -51,7 +51,7 @@ def test_evidence_spans_are_sentence_aligned_and_find_the_answer(hotpot):
     assert spans and sum(e.tokens for e in spans) <= 300
     texts = [context[e.start : e.end] for e in spans]
     assert all(t == t.strip() for t in texts)
-    context_sents = dict((t, s) for t, s in item["context"])
+    context_sents = {t: s for t, s in item["context"]}
     support = [context_sents[t][i].strip() for t, i in item["supporting_facts"]
                if i < len(context_sents.get(t, []))]
     assert any(fact in t for fact in support for t in texts)

@@ -1,5 +1,7 @@
 """Window planning: full coverage, sentence-start cuts, overlaps owned once."""
 
+from itertools import pairwise
+
 import numpy as np
 
 from compressor.inference.plan import assign, break_tokens, plan_windows
@@ -10,7 +12,7 @@ def test_windows_cover_everything_and_respect_the_size():
         windows = plan_windows(n, size, stride=stride)
         assert windows[0][0] == 0 and windows[-1][1] == n
         assert all(0 < e - s <= size for s, e in windows)
-        assert all(b[0] <= a[1] for a, b in zip(windows, windows[1:]))  # no gap
+        assert all(b[0] <= a[1] for a, b in pairwise(windows))  # no gap
         owned = assign(windows, n)
         covered = np.concatenate([np.arange(lo, hi) for lo, hi in owned])
         np.testing.assert_array_equal(covered, np.arange(n))  # every token owned exactly once

@@ -128,7 +128,7 @@ def test_a_second_hop_lifts_the_bridge_passage_evidence():
 
     one, two = scores(1), scores(2)
     assert np.all(two >= one)  # a second hop only lifts
-    rank = lambda s: int((s > s[bridge]).sum())  # noqa: E731
+    rank = lambda s: int((s > s[bridge]).sum())
     assert rank(two) < rank(one)
 
 
