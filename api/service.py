@@ -55,6 +55,7 @@ class CompressionService:
         self.pipeline = default_pipeline()
         self.version = model_version()
         self._slots = asyncio.Semaphore(settings.compress_concurrency)
+        self._inflight: dict[str, asyncio.Task] = {}  # cache key -> the compression running for it
 
     async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
@@ -89,10 +90,31 @@ class CompressionService:
 
     async def _respond(self, req: CompressRequest, method: str, budget: dict[str, Any], key: str, tenant: str,
                        raw: bytes | None, layer: str | None) -> CompressResponse:
-        """The cached response ``raw`` (found in cache ``layer``), or ``req`` compressed now and cached."""
+        """The cached response ``raw`` (found in cache ``layer``), or ``req`` compressed now and cached.
+        Concurrent identical requests (same key) share one compression."""
         if raw is not None:
             self.metrics.cache_hits.labels(layer).inc()
             return CompressResponse.model_validate_json(raw).model_copy(update={"cached": True})
+        running = self._inflight.get(key)
+        if running is not None:  # the same request is being compressed: wait for it, not a second run
+            response = await asyncio.shield(running)
+            self.metrics.cache_hits.labels("in-flight").inc()
+            return response.model_copy(update={"cached": True})
+        task = asyncio.ensure_future(self._compute(req, method, budget, key, tenant))
+        self._inflight[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(task)  # a caller that goes away leaves the run to the others waiting
+
+    def _forget(self, key: str, task: asyncio.Task) -> None:
+        """Drop a finished compression from the in-flight map; its error, if nobody waited any more, is
+        still reported to the caller that did (``shield``) and not logged as never retrieved."""
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()
+
+    async def _compute(self, req: CompressRequest, method: str, budget: dict[str, Any], key: str,
+                       tenant: str) -> CompressResponse:
+        """``req`` compressed now, cached under ``key``, and counted."""
         self.metrics.cache_misses.inc()
         result = await self._run(req, method, budget, tenant)
         response = CompressResponse(**result.model_dump(), cached=False)

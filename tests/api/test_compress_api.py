@@ -188,6 +188,33 @@ def test_without_redis_the_service_says_so(upstream):
         assert post(url, {"context": TEXT, "method": "truncate"}).json()["cached"] is True
 
 
+def test_identical_concurrent_requests_share_one_compression(upstream, monkeypatch):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.app import create_app
+
+    app = create_app(proxy_settings(upstream[0], None))
+    with serve(app) as url:
+        service = app.state.condenser.service
+        runs, real_run = [], service.pipeline.run
+
+        def slow_run(*args, **kwargs):  # long enough for the other requests to arrive meanwhile
+            runs.append(threading.get_ident())
+            time.sleep(0.5)
+            return real_run(*args, **kwargs)
+
+        monkeypatch.setattr(service.pipeline, "run", slow_run)  # the pipeline is shared: undo after
+        body = {"context": TEXT + " coalesced", "rate": 0.5, "method": "truncate"}
+        with ThreadPoolExecutor(3) as pool:
+            got = [r.json() for r in pool.map(lambda _: post(url, body), range(3))]
+        other = post(url, {**body, "rate": 0.4}).json()  # a different request still runs on its own
+    assert len(runs) == 2 and other["cached"] is False
+    assert sorted(g["cached"] for g in got) == [False, True, True]
+    assert len({g["text"] for g in got}) == 1
+
+
 def test_health_metrics_and_docs(proxy):
     assert httpx.get(f"{proxy}/healthz").json() == {"status": "ok"}
     post(proxy, {"context": TEXT, "rate": 0.2, "method": "truncate"})
