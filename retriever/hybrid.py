@@ -61,7 +61,7 @@ class HybridScorer:
             return total
         current = total
         for _ in range(hops - 1):
-            best = np.argsort(-current, kind="stable")[:expand]
+            best = self._best(current, expand)
             current = self.scores(texts, " ".join([query, *(texts[i] for i in sorted(best))]))
             total = total + current
         return total / hops
@@ -74,7 +74,7 @@ class HybridScorer:
         its own). The expanded query finds the bridge passage's evidence ("... based in Montreal") that
         the question alone ranks low."""
         first = np.asarray(first, dtype=float)
-        queries, best = self.hop_queries(texts, query, first, expand), self._best(first, expand)
+        best, queries = self._expansions(texts, query, first, expand)
         if not queries:
             return first
         if self.dense_weight:
@@ -89,9 +89,16 @@ class HybridScorer:
                     expand: int = 2) -> list[str]:
         """The second hop's queries: ``query`` followed by each of the ``expand`` best texts by ``first``
         (none without a query, or when there are too few texts to leave any other)."""
+        return cls._expansions(texts, query, np.asarray(first, dtype=float), expand)[1]
+
+    @classmethod
+    def _expansions(cls, texts: list[str], query: str | None, first: np.ndarray,
+                    expand: int) -> tuple[np.ndarray, list[str]]:
+        """(indices of the texts that expand the query, the expanded queries), both empty when none."""
         if not query or len(texts) <= expand or expand < 1:
-            return []
-        return [f"{query} {texts[i]}" for i in cls._best(np.asarray(first, dtype=float), expand)]
+            return np.zeros(0, dtype=int), []
+        best = cls._best(first, expand)
+        return best, [f"{query} {texts[i]}" for i in best]
 
     @staticmethod
     def _best(first: np.ndarray, expand: int) -> np.ndarray:

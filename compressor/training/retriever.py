@@ -30,6 +30,7 @@ from retriever.sections import titled, unit_titles
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
 DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
 HOP_REPEAT = 2  # second-hop triplets are few (HotpotQA pairs whose two passages are both in the context)
+MIN_WORDS = 4  # shorter units (titles, labels) are scored at inference but are never evidence or negatives
 
 
 def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> list[tuple[str, str, str]]:
@@ -44,7 +45,7 @@ def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> li
         spans = _unit_spans(ex.text)
         for (s, e), title in zip(spans, unit_titles(ex.text, [s for s, _ in spans])):
             text = ex.text[s:e].strip()
-            if len(text.split()) < 4:  # titles and labels: scored at inference, but no evidence
+            if len(text.split()) < MIN_WORDS:
                 continue
             text = titled(title, text)
             if any(s < b and a < e for a, b in ex.evidence):
@@ -79,7 +80,7 @@ def hop_triplets(data: Path, seed: int = 0, dev: bool = False) -> list[tuple[str
         support = {t: [titled(t, sents[t][i]) for tt, i in sorted(facts) if tt == t and i < len(sents[t])]
                    for t in {t for t, _ in facts} if t in sents}
         answer = r["answer"].lower()
-        others = {t: [titled(t, x) for i, x in enumerate(ss) if (t, i) not in facts and len(x.split()) >= 4]
+        others = {t: [titled(t, x) for i, x in enumerate(ss) if (t, i) not in facts and len(x.split()) >= MIN_WORDS]
                   for t, ss in sents.items()}
         for first, second in ((a, b) for a in support for b in support if a != b):
             pos = sorted(support[second], key=lambda x: answer not in x.lower())[:2]  # answer sentences first
