@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cpu", help="cpu, cuda[:N], mps or auto")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast (for GPUs; slow on CPUs)")
     ap.add_argument("--init", default="", help="continue from the weights in this folder (resume a run)")
+    ap.add_argument("--init-encoder", default="",
+                    help="start the encoder from a retriever folder, e.g. retriever/models/condenser-retriever")
     ap.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (the head gets 10x)")
     ap.add_argument("--limit-per-set", type=int, default=0, help="cap examples per source (quick runs)")
     args = ap.parse_args(argv)
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(examples)} training examples, {len(dev)} dev examples (dev split kept apart)")
     cfg = TrainConfig(max_length=args.max_length, batch_size=args.batch_size, minutes=args.minutes,
                       max_steps=args.steps, epochs=args.epochs, seed=args.seed, threads=args.threads,
-                      device=resolve_device(args.device), bf16=args.bf16, init=args.init, lr=args.lr,
+                      device=resolve_device(args.device), bf16=args.bf16, init=args.init,
+                      init_encoder=args.init_encoder, lr=args.lr,
                       head_lr=10 * args.lr)
     record = train(examples, Path(args.out), cfg, dev)
     print(json.dumps(record, indent=2))

@@ -30,6 +30,8 @@ class TrainConfig:
     device: str = "cpu"
     bf16: bool = False  # autocast on CUDA; on this CPU (AVX-512 BF16) it measured 16x slower than fp32
     init: str = ""  # continue from the delta weights in this folder (a run resumed on a quieter machine)
+    #: start the encoder from a retriever delta folder (question-evidence relevance already learned)
+    init_encoder: str = ""
 
 
 def _batch(rows: list[Row], pad_id: int):
@@ -73,13 +75,15 @@ def _model(cfg: TrainConfig):
     from transformers.utils import logging as hf_logging
 
     from compressor.models import FROZEN
-    from retriever.deltas import apply_delta
+    from retriever.deltas import apply_delta, apply_encoder_delta
     from retriever.embeddings import default_model_path
 
     hf_logging.set_verbosity_error()  # the fresh head's "newly initialised" report is expected
     base = default_model_path()
     torch.manual_seed(cfg.seed)
     model = AutoModelForTokenClassification.from_pretrained(base, num_labels=2)
+    if cfg.init_encoder:
+        apply_encoder_delta(model, cfg.init_encoder, f"--init-encoder {cfg.init_encoder}: weights")
     if cfg.init:
         apply_delta(model, cfg.init, f"--init {cfg.init}: weights")
     model.get_parameter(FROZEN).requires_grad_(False)  # not shipped: it comes from the base package
@@ -127,7 +131,10 @@ def _stages(cfg: TrainConfig, steps: int) -> list[dict]:
     from compressor.models import model_info
 
     earlier = model_info(cfg.init).get("stages", []) if cfg.init else []
-    return [*earlier, {"steps": steps, "lr": cfg.lr, "seed": cfg.seed, "init": bool(cfg.init)}]
+    stage = {"steps": steps, "lr": cfg.lr, "seed": cfg.seed, "init": bool(cfg.init)}
+    if cfg.init_encoder:
+        stage["init_encoder"] = Path(cfg.init_encoder).name
+    return [*earlier, stage]
 
 
 def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Example]) -> dict:
