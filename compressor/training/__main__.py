@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--init", default="", help="continue from the weights in this folder (resume a run)")
     ap.add_argument("--init-encoder", default="",
                     help="start the encoder from a retriever folder, e.g. retriever/models/condenser-retriever")
+    ap.add_argument("--sentence-weight", type=float, default=0.0,
+                    help="weight of a listwise sentence ranking term beside the per-token loss (0: off)")
     ap.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (the head gets 10x)")
     ap.add_argument("--limit-per-set", type=int, default=0, help="cap examples per source (quick runs)")
     args = ap.parse_args(argv)
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
                       max_steps=args.steps, epochs=args.epochs, seed=args.seed, threads=args.threads,
                       device=resolve_device(args.device), bf16=args.bf16, init=args.init,
                       init_encoder=args.init_encoder, lr=args.lr,
+                      sentence_weight=args.sentence_weight,
                       head_lr=10 * args.lr)
     record = train(examples, Path(args.out), cfg, dev)
     print(json.dumps(record, indent=2))

@@ -41,6 +41,9 @@ class Row:
     ids: list[int]
     targets: np.ndarray
     weights: np.ndarray
+    #: sentence of each token, numbered from 0 within the window (-1: query, specials, or no query given),
+    #: for the sentence-level ranking term of the loss
+    sentences: np.ndarray | None = None
 
 
 def _inside(points: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -73,12 +76,25 @@ def token_targets(text: str, offsets: np.ndarray, ex: Example) -> tuple[np.ndarr
     return targets, weights
 
 
+def token_sentences(text: str, starts: np.ndarray) -> np.ndarray:
+    """Index of the sentence (cut also at line breaks, as the dev score cuts them) of each token."""
+    from compressor.training.evaluate import units
+
+    spans = units(text)
+    if not len(spans):
+        return np.full(len(starts), -1, dtype=np.int64)
+    idx = np.searchsorted(spans[:, 0], starts, side="right") - 1
+    inside = (idx >= 0) & (starts < spans[np.clip(idx, 0, None), 1])
+    return np.where(inside, idx, -1)
+
+
 def encode(tokenizer, ex: Example, max_length: int, use_query: bool) -> list[Row]:
     """The example as model rows: its context cut into windows beside the (optional) query."""
     q_ids = tokenizer(ex.query, add_special_tokens=False)["input_ids"][:MAX_QUERY_TOKENS] if use_query else []
     enc = tokenizer(ex.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     ids, offsets = enc["input_ids"], np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     targets, weights = token_targets(ex.text, offsets, ex)
+    sentences = token_sentences(ex.text, offsets[:, 0]) if q_ids and ex.evidence else None
     size = max_length - len(q_ids) - tokenizer.num_special_tokens_to_add(pair=bool(q_ids))
     tail = suffix_length(tokenizer, pair=bool(q_ids))
     rows = []
@@ -88,5 +104,15 @@ def encode(tokenizer, ex: Example, max_length: int, use_query: bool) -> list[Row
         t = np.full(len(full), np.nan, dtype=np.float32)
         w = np.zeros(len(full), dtype=np.float32)
         t[first : first + e - s], w[first : first + e - s] = targets[s:e], weights[s:e]
-        rows.append(Row(full, t, w))
+        rows.append(Row(full, t, w, _window_sentences(sentences, s, e, first, len(full))))
     return rows
+
+
+def _window_sentences(sentences: np.ndarray | None, s: int, e: int, first: int, width: int) -> np.ndarray | None:
+    if sentences is None:
+        return None
+    out = np.full(width, -1, dtype=np.int64)
+    local = sentences[s:e]
+    if (local >= 0).any():
+        out[first : first + e - s] = np.where(local >= 0, local - local[local >= 0].min(), -1)
+    return out

@@ -32,6 +32,8 @@ class TrainConfig:
     init: str = ""  # continue from the delta weights in this folder (a run resumed on a quieter machine)
     #: start the encoder from a retriever delta folder (question-evidence relevance already learned)
     init_encoder: str = ""
+    #: weight of the sentence ranking term (``sentence_loss``) beside the per-token loss; 0: tokens only
+    sentence_weight: float = 0.0
 
 
 def _batch(rows: list[Row], pad_id: int):
@@ -42,12 +44,15 @@ def _batch(rows: list[Row], pad_id: int):
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     targets = torch.zeros((len(rows), width))
     weights = torch.zeros((len(rows), width))
+    sentences = torch.full((len(rows), width), -1, dtype=torch.long)
     for i, r in enumerate(rows):
         n = len(r.ids)
         ids[i, :n], mask[i, :n] = torch.tensor(r.ids), 1
         targets[i, :n] = torch.from_numpy(np.nan_to_num(r.targets))
         weights[i, :n] = torch.from_numpy(r.weights)
-    return ids, mask, targets, weights
+        if r.sentences is not None:
+            sentences[i, :n] = torch.from_numpy(r.sentences)
+    return ids, mask, targets, weights, sentences
 
 
 def soft_loss(logits, targets, weights):
@@ -57,6 +62,34 @@ def soft_loss(logits, targets, weights):
     logp = torch.log_softmax(logits.float(), dim=-1)
     per_token = -(targets * logp[..., 1] + (1 - targets) * logp[..., 0])
     return (per_token * weights).sum() / weights.sum().clamp(min=1.0)
+
+
+def sentence_loss(logits, sentences, targets):
+    """Listwise ranking of each window's sentences: -log of the softmax mass on its evidence sentences.
+
+    A sentence's score is the mean KEEP margin of its tokens (what inference ranks by, Provence style);
+    evidence sentences are those whose tokens have a positive KEEP target. Windows without both an
+    evidence and another sentence (or without a query: ``sentences`` all -1) do not count.
+    """
+    import torch
+
+    margin = (logits[..., 1] - logits[..., 0]).float()
+    rows = sentences.shape[0]
+    k = int(sentences.max()) + 1
+    if k < 2:
+        return margin.sum() * 0.0
+    valid = sentences >= 0
+    slot = (sentences + k * torch.arange(rows, device=sentences.device)[:, None])[valid]
+    sums = torch.zeros(rows * k, device=margin.device).index_add(0, slot, margin[valid])
+    counts = torch.zeros(rows * k, device=margin.device).index_add(0, slot, torch.ones_like(margin[valid]))
+    evidence = torch.zeros(rows * k, device=margin.device).index_add(0, slot, (targets[valid] > 0).float())
+    present, evidence = (counts > 0).view(rows, k), (evidence > 0).view(rows, k)
+    score = (sums / counts.clamp(min=1)).view(rows, k)
+    low = torch.finfo(score.dtype).min / 4
+    everything = torch.where(present, score, low).logsumexp(1)
+    wanted = torch.where(present & evidence, score, low).logsumexp(1)
+    use = (present & evidence).any(1) & (present & ~evidence).any(1)
+    return (everything - wanted)[use].mean() if use.any() else margin.sum() * 0.0
 
 
 def _schedule(step: int, elapsed: float, cfg: TrainConfig, planned: int) -> float:
@@ -132,6 +165,8 @@ def _stages(cfg: TrainConfig, steps: int) -> list[dict]:
 
     earlier = model_info(cfg.init).get("stages", []) if cfg.init else []
     stage = {"steps": steps, "lr": cfg.lr, "seed": cfg.seed, "init": bool(cfg.init)}
+    if cfg.sentence_weight:
+        stage["sentence_weight"] = cfg.sentence_weight
     if cfg.init_encoder:
         stage["init_encoder"] = Path(cfg.init_encoder).name
     return [*earlier, stage]
@@ -169,10 +204,12 @@ def train(examples: list[Example], out: Path, cfg: TrainConfig, dev: list[Exampl
                 group["lr"] = lr * _schedule(step, elapsed, cfg, planned)
             if step % 10 == 0:
                 _adapt_threads(cfg)
-            ids, mask, targets, weights = (t.to(cfg.device) for t in _batch(rows, tok.pad_token_id))
+            ids, mask, targets, weights, sentences = (t.to(cfg.device) for t in _batch(rows, tok.pad_token_id))
             with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 logits = model(input_ids=ids, attention_mask=mask).logits
             loss = soft_loss(logits, targets, weights)
+            if cfg.sentence_weight:
+                loss = loss + cfg.sentence_weight * sentence_loss(logits, sentences, targets)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()

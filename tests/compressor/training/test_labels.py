@@ -51,3 +51,18 @@ def test_long_context_becomes_several_windows_covering_every_token(tok):
     n_context = len(tok(text, add_special_tokens=False)["input_ids"])
     assert len(rows) > 1 and all(len(r.ids) <= 64 for r in rows)
     assert sum(int((~np.isnan(r.targets)).sum()) for r in rows) == n_context
+
+
+def test_sentences_numbered_per_window_and_only_with_a_query(tok):
+    text = "Paris is the capital of France. Bananas grow in warm places. Rain falls."
+    ex = Example("What is the capital of France?", text, [(0, 31)], [(0, 5)])
+    (row,) = encode(tok, ex, 64, use_query=True)
+    tokens = tok.convert_ids_to_tokens(row.ids)
+    sentence = dict(zip(tokens, row.sentences.tolist()))
+    assert (sentence["paris"], sentence["bananas"], sentence["rain"]) == (0, 1, 2)
+    assert sentence["[CLS]"] == -1 and row.sentences[1] == -1  # specials and query tokens: none
+    (agnostic,) = encode(tok, ex, 64, use_query=False)
+    assert agnostic.sentences is None
+    # a window that starts mid-context numbers its sentences from 0 again
+    rows = encode(tok, ex, 24, use_query=True)
+    assert len(rows) > 1 and all(r.sentences[r.sentences >= 0].min() == 0 for r in rows)
