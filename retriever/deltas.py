@@ -31,9 +31,7 @@ def save_delta(model, folder: str | Path, record_name: str, record: dict) -> Non
 def apply_delta(model, folder: str | Path, what: str) -> None:
     """Load the delta in ``folder`` into ``model`` (as float32); a ``ValueError`` naming ``what`` when
     its tensors do not fit the model."""
-    from safetensors.torch import load_file
-
-    state = {k: v.float() for k, v in load_file(str(Path(folder) / DELTA_FILE)).items()}
+    state = _tensors(folder)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or any(not k.endswith(FROZEN_SUFFIX) for k in missing):
         raise ValueError(f"{what} do not fit the base model: missing {missing[:5]}, extra {unexpected[:5]}")
@@ -44,13 +42,17 @@ def apply_encoder_delta(model, folder: str | Path, what: str) -> None:
     base of a task model such as the token classifier; the task head stays freshly initialised.
 
     A ``ValueError`` naming ``what`` when any encoder tensor of ``model`` is left unfilled."""
-    from safetensors.torch import load_file
-
     base, own = model.base_model_prefix, model.state_dict()
-    state = {f"{base}.{k.split('.model.', 1)[1]}": v.float()
-             for k, v in load_file(str(Path(folder) / DELTA_FILE)).items() if ".model." in k}
+    state = {f"{base}.{k.split('.model.', 1)[1]}": v for k, v in _tensors(folder).items() if ".model." in k}
     state = {k: v for k, v in state.items() if k in own}  # e.g. the pooler, which a token classifier lacks
     unfilled = [k for k in own if k.startswith(f"{base}.") and k not in state and not k.endswith(FROZEN_SUFFIX)]
     if unfilled or not state:
         raise ValueError(f"{what} do not fit the model's encoder: unfilled {unfilled[:5]}")
     model.load_state_dict(state, strict=False)
+
+
+def _tensors(folder: str | Path) -> dict:
+    """The delta's tensors in ``folder``, as float32."""
+    from safetensors.torch import load_file
+
+    return {k: v.float() for k, v in load_file(str(Path(folder) / DELTA_FILE)).items()}

@@ -22,13 +22,23 @@ def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     return arr[:, 0], arr[:, 1]
 
 
+def span_index(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Index of the sorted, non-overlapping ``[start, end)`` span holding each point, -1 where none does."""
+    points = np.asarray(points)
+    if len(starts) == 0:
+        return np.full(len(points), -1, dtype=np.int64)
+    idx = np.searchsorted(starts, points, side="right") - 1
+    inside = (idx >= 0) & (points < np.asarray(ends)[np.clip(idx, 0, None)])
+    return np.where(inside, idx, -1)
+
+
 def mean_per_span(points: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                   fill: float = 0.0) -> np.ndarray:
     """Mean of ``values`` whose ``points`` (character offsets) fall in each ``[start, end)``; vectorised."""
     if len(starts) == 0:
         return np.zeros(0)
-    idx = np.searchsorted(starts, points, side="right") - 1
-    inside = (idx >= 0) & (points < ends[np.clip(idx, 0, None)])
+    idx = span_index(points, starts, ends)
+    inside = idx >= 0
     sums = np.bincount(idx[inside], weights=values[inside], minlength=len(starts))
     counts = np.bincount(idx[inside], minlength=len(starts))
     out = np.full(len(starts), fill, dtype=float)
@@ -42,12 +52,11 @@ def max_per_span(points: np.ndarray, values: np.ndarray, starts: np.ndarray, end
     if len(starts) == 0:
         return np.zeros(0)
     order = np.argsort(starts, kind="stable")
-    s, e = np.asarray(starts)[order], np.asarray(ends)[order]
-    idx = np.searchsorted(s, points, side="right") - 1
-    inside = (idx >= 0) & (points < e[np.clip(idx, 0, None)])
-    best = np.full(len(s), -np.inf)
+    idx = span_index(points, np.asarray(starts)[order], np.asarray(ends)[order])
+    inside = idx >= 0
+    best = np.full(len(starts), -np.inf)
     np.maximum.at(best, idx[inside], values[inside])
-    out = np.empty(len(s))
+    out = np.empty(len(starts))
     out[order] = np.where(np.isfinite(best), best, fill)
     return out
 
@@ -77,10 +86,8 @@ def model_word_groups(text: str, starts: np.ndarray, ends: np.ndarray, words: np
     new = np.ones(n, dtype=bool)
     new[1:] = (words[1:] != words[:-1]) | lone[1:]
     if atoms is not None and len(atoms[0]):
-        a_starts, a_ends = np.asarray(atoms[0]), np.asarray(atoms[1])
-        idx = np.searchsorted(a_starts, starts, side="right") - 1
-        inside = (idx >= 0) & (starts < a_ends[np.clip(idx, 0, None)])
-        key = np.where(inside, idx, -1)
+        key = span_index(starts, np.asarray(atoms[0]), np.asarray(atoms[1]))
+        inside = key >= 0
         same = np.zeros(n, dtype=bool)
         same[1:] = inside[1:] & (key[1:] == key[:-1])
         first = inside.copy()

@@ -17,7 +17,9 @@ import numpy as np
 
 from compressor.inference.plan import break_tokens, plan_windows
 from compressor.inference.specials import suffix_length, with_specials
+from compressor.inference.words import span_index
 from compressor.training.data import Example
+from compressor.training.evaluate import units
 
 ANSWER_WEIGHT = 3.0
 FUNCTION_TARGET = 0.5
@@ -78,14 +80,8 @@ def token_targets(text: str, offsets: np.ndarray, ex: Example) -> tuple[np.ndarr
 
 def token_sentences(text: str, starts: np.ndarray) -> np.ndarray:
     """Index of the sentence (cut also at line breaks, as the dev score cuts them) of each token."""
-    from compressor.training.evaluate import units
-
     spans = units(text)
-    if not len(spans):
-        return np.full(len(starts), -1, dtype=np.int64)
-    idx = np.searchsorted(spans[:, 0], starts, side="right") - 1
-    inside = (idx >= 0) & (starts < spans[np.clip(idx, 0, None), 1])
-    return np.where(inside, idx, -1)
+    return span_index(starts, spans[:, 0], spans[:, 1])
 
 
 def encode(tokenizer, ex: Example, max_length: int, use_query: bool) -> list[Row]:
