@@ -82,8 +82,30 @@ def titled(title: str, sentence: str) -> str:
 
 def titled_units(documents: list[str], units) -> list[str]:
     """Each unit's text read under its section title (``units``: the chunker's, over ``documents``)."""
+    return [titled(t, documents[u.doc][u.start : u.end]) for u, t in zip(units, _titles(documents, units))]
+
+
+def section_heads(documents: list[str], units) -> list[int]:
+    """For each unit, the index of the unit that is its section's title line ("Arcade Fire" above "They
+    are based in Montreal"), or -1: no title line above it, a title on the unit's own line ("Document
+    [i](Title: ...)"), or a title line itself."""
+    titles = _titles(documents, units)
+    heads, head, head_title = [], -1, None
+    for i, unit in enumerate(units):
+        nxt = titles[i + 1] if i + 1 < len(units) and units[i + 1].doc == unit.doc else ""
+        if not titles[i] and nxt and nxt in documents[unit.doc][unit.start : unit.end]:
+            head, head_title = i, nxt  # this line sets the title the next units are read under
+            heads.append(-1)
+            continue
+        same = head >= 0 and units[head].doc == unit.doc and titles[i] == head_title
+        heads.append(head if same else -1)
+    return heads
+
+
+def _titles(documents: list[str], units) -> list[str]:
+    """The section title in force at each unit (see ``line_titles``)."""
     starts: dict[int, list[int]] = {}
     for u in units:
         starts.setdefault(u.doc, []).append(u.start)
     titles = {doc: iter(unit_titles(documents[doc], s)) for doc, s in starts.items()}
-    return [titled(next(titles[u.doc]), documents[u.doc][u.start : u.end]) for u in units]
+    return [next(titles[u.doc]) for u in units]

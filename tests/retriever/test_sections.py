@@ -1,5 +1,5 @@
 from retriever.chunker import chunk
-from retriever.sections import line_titles, titled, titled_units, unit_titles
+from retriever.sections import line_titles, section_heads, titled, titled_units, unit_titles
 
 MULTI_DOC = ("Passage 1:\nArcade Fire\nArcade Fire are a band. They are based in Montreal.\n\n"
              "Passage 2:\nReflektor\nReflektor is an album by Arcade Fire.")
@@ -49,3 +49,23 @@ def test_unit_titles_of_offsets_and_empty_text():
     start = MULTI_DOC.index("They")
     assert unit_titles(MULTI_DOC, [0, start]) == ["", "Arcade Fire"]
     assert titled("", "Plain.") == "Plain."
+
+
+def test_section_heads_point_at_the_title_line_of_each_passage():
+    units = chunk([MULTI_DOC]).units
+    texts = [MULTI_DOC[u.start : u.end] for u in units]
+    heads = section_heads([MULTI_DOC], units)
+    by_text = {t.strip(): (texts[h].strip() if h >= 0 else None) for t, h in zip(texts, heads)}
+    assert by_text["They are based in Montreal."] == "Arcade Fire"
+    assert by_text["Reflektor is an album by Arcade Fire."] == "Reflektor"
+    assert by_text["Arcade Fire"] is None and by_text["Passage 2:"] is None
+
+
+def test_section_heads_of_markdown_and_inline_titles():
+    text = "# Billing\nWe bill monthly.\n\nRefunds take a week."
+    units = chunk([text]).units
+    heads = section_heads([text], units)
+    texts = [text[u.start : u.end].strip() for u in units]
+    assert [texts[h] if h >= 0 else None for h in heads][-1] == "# Billing"
+    inline = "Document [1](Title: Nile) The Nile is long.\nDocument [2](Title: Amazon) It is wide."
+    assert set(section_heads([inline], chunk([inline]).units)) == {-1}  # the title is on the line itself

@@ -215,7 +215,7 @@ def test_a_sentence_is_read_under_its_passage_title():
 
     def scores(titles: bool) -> np.ndarray:
         request = Request([TITLED], question, 20, "cl100k_base", [Region(0, 0, len(TITLED))], units,
-                          {"titles": titles, "prefetch": False})
+                          {"titles": titles, "prefetch": False, "title_lines": 0})
         return Condenser().score(request.unit_texts(), question, request)
 
     on, off = scores(True), scores(False)
@@ -223,3 +223,25 @@ def test_a_sentence_is_read_under_its_passage_title():
     assert on[montreal] - np.sort(on)[-2] > off[montreal] - np.sort(off)[-2]  # by a wider margin than alone
     r = compress(TITLED, question, target_tokens=12, coarse=False)
     assert "Montreal" in r.text
+
+
+def test_the_best_sentences_keep_their_title_lines():
+    question = "Which band is based in Montreal?"
+    on = compress(TITLED, question, target_tokens=18, coarse=False)
+    off = compress(TITLED, question, target_tokens=18, coarse=False, title_lines=0)
+    assert "Arcade Fire\nThey are based in Montreal" in on.text  # "They" keeps its referent
+    assert "Montreal" in off.text and "Arcade Fire" not in off.text
+    with pytest.raises(ValueError, match="title_lines"):
+        compress(TITLED, question, target_tokens=18, coarse=False, title_lines=-1)
+
+
+def test_titles_first_lifts_only_the_titles_of_the_best_units():
+    from compressor.methods.condenser import titles_first
+
+    scores = np.array([0.1, 0.9, 0.5, 0.2, 0.3, 0.95])
+    heads = [-1, 0, 0, -1, 3, -1]  # units 1-2 under title 0, unit 4 under title 3
+    top2 = titles_first(scores, heads, 2)
+    assert 0.9 < top2[0] < 0.95 and top2[3] == 0.2  # unit 4 is the fourth best
+    assert list(np.argsort(-top2))[:3] == [5, 0, 1]  # the title goes just before its sentence
+    assert titles_first(scores, heads, 3)[3] == 0.2 and titles_first(scores, heads, 4)[3] > 0.3
+    assert np.array_equal(titles_first(scores, heads, 0), scores)
