@@ -128,10 +128,10 @@ class Condenser(SentenceScorer):
         blend = float(request.options.get("blend", BLEND))
         if not 0.0 <= blend <= 1.0:
             raise ValueError(f"blend must be in [0, 1], got {blend}")
-        scores = self._blended(blend, query, request)
         top = request.options.get("title_lines", TITLE_LINES)
         if not isinstance(top, int) or isinstance(top, bool) or top < 0:
             raise ValueError(f"title_lines must be a non-negative integer, got {top!r}")
+        scores = self._blended(blend, query, request)
         if top and request.options.get("titles", TITLES):
             scores = titles_first(scores, section_heads(request.documents, request.units), top)
         return scores
