@@ -245,3 +245,30 @@ def test_titles_first_lifts_only_the_titles_of_the_best_units():
     assert list(np.argsort(-top2))[:3] == [5, 0, 1]  # the title goes just before its sentence
     assert titles_first(scores, heads, 3)[3] == 0.2 and titles_first(scores, heads, 4)[3] > 0.3
     assert np.array_equal(titles_first(scores, heads, 0), scores)
+
+
+BRIDGE = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the Canadian indie rock band Arcade Fire. "
+          "It was released on October 28, 2013. Reflektor was co-produced by James Murphy.\n\n"
+          "Passage 2:\nWe Are The City\nWe Are The City is a Canadian rock band based in Vancouver.\n\n"
+          "Passage 3:\nArcade Fire\nArcade Fire are an indie group from Montreal, Quebec. The group formed in 2001.\n\n"
+          "Passage 4:\nThe Strokes\nThe Strokes are a rock band based in New York City.")
+
+
+def test_a_linked_section_s_first_sentence_follows_the_sentence_naming_it():
+    question = "Reflektor is by a rock band based in which city?"
+    on = compress(BRIDGE, question, target_tokens=40, coarse=False)
+    off = compress(BRIDGE, question, target_tokens=40, coarse=False, links=0)
+    assert "Arcade Fire are an indie group from Montreal" in on.text  # the bridge passage's definition
+    assert "Montreal" not in off.text  # the question alone ranks Vancouver's band higher
+    with pytest.raises(ValueError, match="links"):
+        compress(BRIDGE, question, target_tokens=40, coarse=False, links=True)
+
+
+def test_leads_after_ranks_linked_units_just_below_their_linker():
+    from compressor.methods.condenser import best_sentences, leads_after
+
+    scores = np.array([0.9, 0.8, 0.1, 0.5, 0.95])
+    lifted = leads_after(scores, {1: [2], 4: [3]})
+    assert list(np.argsort(-lifted)) == [4, 3, 0, 1, 2] and 0.8 > lifted[2] > 0.5
+    assert leads_after(scores, {1: [0]})[0] == 0.9  # never lowered
+    assert best_sentences(scores, [-1, 0, 0, -1, 3], 2) == [4, 1]  # title lines 0 and 3 are skipped
