@@ -59,7 +59,7 @@ EMBEDDER = "condenser"
 #: ``benchmarks/speed.py``).
 CASCADE_EMBEDDER = "condenser-fast"
 #: inputs read whole (not narrowed) whose sentences add up to more than this many tokens also get the
-#: cascade embedder: the pipeline leaves inputs up to ``coarse.min_tokens`` (6,000) whole, and the fast int8
+#: cascade embedder: the pipeline leaves inputs up to ``coarse.min_tokens`` (6,500) whole, and the fast int8
 #: retriever over a whole ~5.7k-token MuSiQue context keeps more answers than any retriever after BM25
 #: narrowing (dev 20 / training 48 items at 3x/5x/10x: 85/70/65 | 93.8/87.5/79.2 against 75/70/50 |
 #: 91.7/81.2/60.4 narrowed to 3,000 tokens), at about 0.6 s for 5.6k tokens on this 2-core CPU

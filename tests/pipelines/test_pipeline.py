@@ -2,7 +2,7 @@ import pytest
 
 from pipelines import Pipeline, PipelineConfig
 
-LONG = " ".join(f"Paragraph {i} sentence about item {i} which costs {i * 3} crowns." for i in range(400))
+LONG = " ".join(f"Paragraph {i} sentence about item {i} which costs {i * 3} crowns." for i in range(500))
 
 
 def test_config_loads_from_yaml_and_toml(tmp_path):

@@ -123,7 +123,7 @@ def test_a_second_hop_lifts_the_bridge_passage_evidence():
 
     def scores(hops: int) -> np.ndarray:
         request = Request([BRIDGE], question, 20, "cl100k_base", [Region(0, 0, len(BRIDGE))], units,
-                          {"hops": hops, "prefetch": False})
+                          {"hops": hops, "prefetch": False, "links": 0, "title_lines": 0})
         return Condenser().score(request.unit_texts(), question, request)
 
     one, two = scores(1), scores(2)
@@ -153,7 +153,7 @@ def embedders_used(monkeypatch) -> list[tuple[str, bool]]:
 def test_a_narrowed_input_is_read_by_the_cascade_embedder_unless_one_is_given(embedders_used):
     from compressor.methods import condenser
 
-    long = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(600))
+    long = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(700))
     short = " ".join(f"Depot {i} stores {i * 7} barrels of oil." for i in range(40))
     assert "retrieve" in compress(long, "Which depot stores 700 barrels?", rate=0.1).timings
     compress(short, "Which depot stores 70 barrels?", rate=0.3)
@@ -247,7 +247,7 @@ def test_titles_first_lifts_only_the_titles_of_the_best_units():
     assert np.array_equal(titles_first(scores, heads, 0), scores)
 
 
-BRIDGE = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the Canadian indie rock band Arcade Fire. "
+LINKED = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the Canadian indie rock band Arcade Fire. "
           "It was released on October 28, 2013. Reflektor was co-produced by James Murphy.\n\n"
           "Passage 2:\nWe Are The City\nWe Are The City is a Canadian rock band based in Vancouver.\n\n"
           "Passage 3:\nArcade Fire\nArcade Fire are an indie group from Montreal, Quebec. The group formed in 2001.\n\n"
@@ -256,12 +256,12 @@ BRIDGE = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the Ca
 
 def test_a_linked_section_s_first_sentence_follows_the_sentence_naming_it():
     question = "Reflektor is by a rock band based in which city?"
-    on = compress(BRIDGE, question, target_tokens=40, coarse=False)
-    off = compress(BRIDGE, question, target_tokens=40, coarse=False, links=0)
+    on = compress(LINKED, question, target_tokens=40, coarse=False)
+    off = compress(LINKED, question, target_tokens=40, coarse=False, links=0)
     assert "Arcade Fire are an indie group from Montreal" in on.text  # the bridge passage's definition
     assert "Montreal" not in off.text  # the question alone ranks Vancouver's band higher
     with pytest.raises(ValueError, match="links"):
-        compress(BRIDGE, question, target_tokens=40, coarse=False, links=True)
+        compress(LINKED, question, target_tokens=40, coarse=False, links=True)
 
 
 def test_leads_after_ranks_linked_units_just_below_their_linker():
