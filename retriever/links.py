@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from retriever.sections import section_titles
+
 #: shorter titles ("EU", "AI") match too many sentences to mean a link
 MIN_TITLE_CHARS = 3
 _DISAMBIGUATION = re.compile(r"\s*\([^()]*\)\s*$")  # "Reflektor (song)" is named as "Reflektor"
@@ -24,30 +26,33 @@ def title_pattern(title: str) -> re.Pattern | None:
     return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
 
 
-def section_leads(heads: list[int]) -> dict[int, int]:
-    """Title-line unit -> the first unit of its section (``heads`` from ``retriever.sections.section_heads``)."""
-    leads: dict[int, int] = {}
-    for i, head in enumerate(heads):
-        if head >= 0:
-            leads.setdefault(head, i)
-    return leads
+def section_starts(titles: list[str], units) -> list[int]:
+    """For each unit, the index of the first unit of its section (the run of units of one document read
+    under one title), or -1 for a unit under no title (title lines among them). Covers title lines and
+    Markdown headings (their sentences follow the title's own unit) and "Document [i](Title: ...)" lines
+    (the title is on the sentences' own line)."""
+    starts: list[int] = []
+    for i, (unit, title) in enumerate(zip(units, titles)):
+        same = i > 0 and title == titles[i - 1] and units[i - 1].doc == unit.doc
+        starts.append(-1 if not title else starts[-1] if same else i)
+    return starts
 
 
-def linked_leads(documents: list[str], units, heads: list[int], query: str | None,
-                 linkers: list[int]) -> dict[int, list[int]]:
+def linked_leads(documents: list[str], units, query: str | None, linkers: list[int]) -> dict[int, list[int]]:
     """For each unit of ``linkers``, the first units of the other sections whose titles it names.
 
     Sections the question names are left out (the question's own ranking finds them), and so is the
     linker's own section.
     """
-    leads = section_leads(heads)
+    titles = section_titles(documents, units)
+    starts = section_starts(titles, units)
     patterns = {}
-    for head in leads:
-        pattern = title_pattern(_text(documents, units[head]))
+    for lead in dict.fromkeys(s for s in starts if s >= 0):
+        pattern = title_pattern(titles[lead])
         if pattern is not None and not (query and pattern.search(query)):
-            patterns[head] = pattern
-    return {j: [leads[head] for head, pattern in patterns.items()
-                if head != heads[j] and pattern.search(_text(documents, units[j]))]
+            patterns[lead] = pattern
+    return {j: [lead for lead, pattern in patterns.items()
+                if lead != starts[j] and pattern.search(_text(documents, units[j]))]
             for j in linkers}
 
 

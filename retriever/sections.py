@@ -82,14 +82,15 @@ def titled(title: str, sentence: str) -> str:
 
 def titled_units(documents: list[str], units) -> list[str]:
     """Each unit's text read under its section title (``units``: the chunker's, over ``documents``)."""
-    return [titled(t, documents[u.doc][u.start : u.end]) for u, t in zip(units, _titles(documents, units))]
+    titles = section_titles(documents, units)
+    return [titled(t, documents[u.doc][u.start : u.end]) for u, t in zip(units, titles)]
 
 
 def section_heads(documents: list[str], units) -> list[int]:
     """For each unit, the index of the unit that is its section's title line ("Arcade Fire" above "They
     are based in Montreal"), or -1: no title line above it, a title on the unit's own line ("Document
     [i](Title: ...)"), or a title line itself."""
-    titles = _titles(documents, units)
+    titles = section_titles(documents, units)
     heads, head, head_title = [], -1, None
     for i, unit in enumerate(units):
         nxt = titles[i + 1] if i + 1 < len(units) and units[i + 1].doc == unit.doc else ""
@@ -102,8 +103,8 @@ def section_heads(documents: list[str], units) -> list[int]:
     return heads
 
 
-def _titles(documents: list[str], units) -> list[str]:
-    """The section title in force at each unit (see ``line_titles``)."""
+def section_titles(documents: list[str], units) -> list[str]:
+    """The section title in force at each unit (see ``line_titles``; "" for title lines themselves)."""
     starts: dict[int, list[int]] = {}
     for u in units:
         starts.setdefault(u.doc, []).append(u.start)

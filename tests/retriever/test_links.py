@@ -1,6 +1,6 @@
 from retriever.chunker import chunk
-from retriever.links import linked_leads, section_leads, title_pattern
-from retriever.sections import section_heads
+from retriever.links import linked_leads, section_starts, title_pattern
+from retriever.sections import section_titles
 
 BRIDGE = ("Passage 1:\nReflektor (album)\nReflektor is an album by Arcade Fire. It came out in 2013.\n\n"
           "Passage 2:\nArcade Fire\nArcade Fire are a band from Montreal. They formed in 2001.\n\n"
@@ -19,18 +19,23 @@ def test_title_pattern_drops_the_disambiguation_and_matches_whole_words():
     assert title_pattern("EU") is None  # too short to mean a link
 
 
-def test_section_leads_are_the_first_unit_under_each_title():
+def test_a_section_starts_at_its_first_unit_under_a_title():
     units, index = _units()
-    leads = section_leads(section_heads([BRIDGE], units))
-    assert leads[index["Arcade Fire"]] == index["Arcade Fire are a band from Montreal."]
-    assert leads[index["Reflektor (album)"]] == index["Reflektor is an album by Arcade Fire."]
+    starts = section_starts(section_titles([BRIDGE], units), units)
+    band, formed = index["Arcade Fire are a band from Montreal."], index["They formed in 2001."]
+    assert starts[band] == starts[formed] == band
+    assert starts[index["Arcade Fire"]] == -1  # a title line belongs to no section
+    inline = ("Document [1](Title: Reflektor) Reflektor is an album by Arcade Fire. It came out in 2013.\n"
+              "Document [2](Title: Arcade Fire) Arcade Fire are a band from Montreal. They formed in 2001.")
+    units = chunk([inline]).units
+    starts = section_starts(section_titles([inline], units), units)
+    assert starts == [0, 0, 2, 2]  # the title is on the sentences' own line
 
 
 def test_a_sentence_links_to_the_sections_it_names_but_not_its_own_or_the_questions():
     units, index = _units()
-    heads = section_heads([BRIDGE], units)
     album, formed = index["Reflektor is an album by Arcade Fire."], index["They formed in 2001."]
-    links = linked_leads([BRIDGE], units, heads, "Which city is Reflektor's band from?", [album, formed])
+    links = linked_leads([BRIDGE], units, "Which city is Reflektor's band from?", [album, formed])
     assert links == {album: [index["Arcade Fire are a band from Montreal."]], formed: []}
-    named = linked_leads([BRIDGE], units, heads, "Is Arcade Fire from Montreal?", [album])
+    named = linked_leads([BRIDGE], units, "Is Arcade Fire from Montreal?", [album])
     assert named == {album: []}  # the question finds a section it names by itself
