@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.metrics.normalize import normalize_answer
+from evals.metrics.retention import answer_survives
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -56,9 +56,10 @@ LOADERS = {"hotpotqa": hotpotqa, "musique": musique}
 
 
 def answer_in(text: str, answers: list[str]) -> bool:
-    """Whether any gold answer occurs in ``text`` after SQuAD/LongBench normalisation."""
-    norm = normalize_answer(text)
-    return any(normalize_answer(a) and normalize_answer(a) in norm for a in answers)
+    """Whether an informative gold answer occurs in ``text`` as whole words after SQuAD/LongBench
+    normalisation (``evals.metrics.retention.answer_survives``). Until 2026-12-03 this was a plain
+    substring test, which counted "24" inside "1924" and "no" inside "Arnold"."""
+    return answer_survives(answers, text)
 
 
 def load(name: str, data: str | os.PathLike | None = None, *, answerable_only: bool = True) -> list[QAItem]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from evals.data.item import EvalItem
 from evals.metrics.longbench import base_task
@@ -110,14 +111,28 @@ def _answer_survival(gold: str, text: str, zh: bool) -> float:
     return len(words & set(text.split())) / len(words) if words else 0.0
 
 
+def _informative(answers: list[str], zh: bool) -> tuple[list[str], Callable[[str], str]]:
+    """The normalised gold answers that say something about the context, and the normaliser."""
+    norm = normalize_zh_answer if zh else normalize_answer
+    return [g for g in (norm(a) for a in answers) if g and g not in _UNINFORMATIVE], norm
+
+
 def qa_retention(answers: list[str], context: str, zh: bool = False) -> float | None:
     """Best survival of an informative gold answer in ``context``; None when no gold answer is informative."""
-    norm = normalize_zh_answer if zh else normalize_answer
-    golds = [g for g in (norm(a) for a in answers) if g and g not in _UNINFORMATIVE]
+    golds, norm = _informative(answers, zh)
     if not golds:
         return None
     text = norm(context) if zh else f" {norm(context)} "
     return max(_answer_survival(g, text, zh) for g in golds)
+
+
+def answer_survives(answers: list[str], context: str, zh: bool = False) -> bool:
+    """Whether an informative gold answer occurs in ``context`` whole: as normalised whole words (Chinese:
+    as a substring). Stricter than ``qa_retention``'s 1.0, which also gives full credit when the answer's
+    content words all occur apart; a plain substring test would find "24" in "1924" and "no" in "Arnold"."""
+    golds, norm = _informative(answers, zh)
+    text = norm(context) if zh else f" {norm(context)} "
+    return any((g in text) if zh else (f" {g} " in text) for g in golds)
 
 
 def label_retention(task: str, label: str, original: str, context: str) -> float:

@@ -73,3 +73,16 @@ def test_summary_unigram_recall_and_quality_option():
     quality = _item("quality", "", ["B"], query="Why?\n\n (A) red apples\n (B) green pears")
     assert retention_score(quality, "green pears grow") == 1.0
     assert retention_score(quality, "red apples") == 0.0
+
+
+def test_answer_survives_only_as_whole_words_and_only_when_informative():
+    from evals.metrics.retention import answer_survives
+    from evals.qa_sets import answer_in
+
+    assert answer_survives(["24"], "The ACC sponsors 24 sports.")
+    assert not answer_survives(["24"], "He played from 1921 to 1924.")  # a substring test says yes
+    assert not answer_survives(["no"], "Arnold M. Auerbach")  # uninformative, and inside a word
+    assert not answer_survives(["Stadio Olimpico in Rome"], "Rome has the Stadio Olimpico")  # words apart
+    assert answer_survives(["the Bears"], "He played for the Bears.")
+    assert answer_survives(["北京"], "他住在北京。", zh=True)
+    assert answer_in("He played from 1921 to 1924.", ["24"]) is False  # the QA sets share the rule
