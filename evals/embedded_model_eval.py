@@ -5,7 +5,7 @@
 
 For each dev item (``compressor.training.splits.is_dev``) whose gold answer occurs in the full context
 (so uncompressed recall is 100 %), compress to original/F target tokens (cl100k_base) and check whether
-a gold answer still occurs (SQuAD normalisation). Every method sees the whole context (no coarse
+an informative gold answer still occurs as whole words (SQuAD normalisation, ``qa_sets.answer_in``). Every method sees the whole context (no coarse
 retrieval stage), so rows compare the scorers alone; ``condenser (pipeline)`` is the default
 ``compress()`` path with its coarse stage. Then tokens/s of the model on a ~10k-token input.
 """

@@ -4,7 +4,8 @@
                                        [--factors 3,5,10] [--limit N]
 
 For each item whose answer occurs in the full context, compress to original/F target tokens
-(cl100k_base) and check whether a gold answer still occurs in the output (SQuAD normalisation).
+(cl100k_base) and check whether a gold answer still occurs in the output as whole words (SQuAD normalisation;
+``evals.qa_sets.answer_in``).
 A method may carry options: ``extractive[dense_weight=1.0]`` (embedding only), ``extractive[dense_weight=0]``
 (BM25 only). ``random`` is the chance baseline. ``--split dev`` keeps the items the embedded model
 never trained on.
