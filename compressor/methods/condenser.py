@@ -82,7 +82,8 @@ TITLE_LINES = 3
 #: question does not name: "... by Canadian indie rock band Arcade Fire" -> "Arcade Fire are a Canadian
 #: indie rock band based in Montreal") ranks just below that sentence (``retriever.links``): the bridge
 #: passage of a multi-hop question, which the second hop's expanded query still ranks 10th-40th because
-#: the first entity's other sentences match it better. Answers kept at 3x/5x/10x: HotpotQA dev (48 items)
+#: the first entity's other sentences match it better. Answers kept at 3x/5x/10x (the substring rule of
+#: 2026-12-03, before ``evals.qa_sets.answer_in`` went whole-word): HotpotQA dev (48 items)
 #: 126 -> 131 of 144, training split (218) 598 -> 604 of 654, all 266 answerable HotpotQA items of
 #: ``../shared/tools/retention.py`` 95.5/93.2/83.5 -> 97.0/94.7/84.6 %; 28 LongBench QA items and MuSiQue
 #: unchanged. With the question's own sections linked too: training 595. HotpotQA as "Document [i](Title: ...)"
