@@ -1,7 +1,7 @@
 """The embedded ``condenser`` model against unsupervised baselines, on the dev split it never trained on.
 
     python -m evals.embedded_model_eval [--sets hotpotqa,musique] [--factors 3,5,10] [--limit N]
-                                        [--speed-tokens 10000] [--no-speed]
+                                        [--speed-tokens 10000] [--no-speed] [--plot recall.png]
 
 For each dev item (``compressor.training.splits.is_dev``) whose gold answer occurs in the full context
 (so uncompressed recall is 100 %), compress to original/F target tokens (cl100k_base) and check whether
@@ -49,8 +49,10 @@ def recall(items, method: str, options: dict, factor: float, coarse: bool | None
     return 100.0 * kept / max(1, len(items)), (time.perf_counter() - start) / max(1, len(items))
 
 
-def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None) -> str:
-    """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor."""
+def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None,
+          recalls: dict[str, dict[str, list[float]]] | None = None) -> str:
+    """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor; each
+    method's recalls are also stored in ``recalls`` (label -> set -> one per factor) when given."""
     head = [f"{name} {f:g}x" for name in sets for f in factors]
     lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
@@ -59,6 +61,9 @@ def table(sets: dict[str, list], factors: list[float], rows: list[str], model_pa
         if model_path and method == "condenser":
             options = {**options, "model_path": model_path}
         cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
+        if recalls is not None:
+            recalls[label] = {name: [r for r, _ in cells[i * len(factors) : (i + 1) * len(factors)]]
+                              for i, name in enumerate(sets)}
         lines.append(f"| {label} | " + " | ".join(f"{r:.1f}" for r, _ in cells) + " |")
         print(lines[-1] + f"  <!-- {sum(t for _, t in cells) / len(cells):.3f} s/item -->", flush=True)
     return "\n".join(lines)
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed-tokens", type=int, default=10_000)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--model-path", default=None, help="weights folder to evaluate (default: the shipped one)")
+    ap.add_argument("--plot", default=None, help="also write recall vs compression as a PNG to this path")
     args = ap.parse_args(argv)
     sets = {}
     for name in args.sets.split(","):
@@ -115,7 +121,15 @@ def main(argv: list[str] | None = None) -> None:
     opts = {"model_path": args.model_path} if args.model_path else {}
     compress(first.context, first.question, rate=0.5, method="condenser", **opts)  # load models before timing
     print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
-    table(sets, factors, args.rows.split(","), args.model_path)
+    recalls: dict[str, dict[str, list[float]]] = {}
+    table(sets, factors, args.rows.split(","), args.model_path, recalls)
+    if args.plot:
+        from pathlib import Path
+
+        from evals.runner.plots import plot_recall_vs_factor
+
+        path = plot_recall_vs_factor(recalls, factors, Path(args.plot), "Gold answer kept, dev split")
+        print(f"plot: {path}")
     if not args.no_speed:
         print("\nspeed:", speed(args.speed_tokens))
 

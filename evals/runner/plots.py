@@ -66,3 +66,31 @@ def plot_latency(summary: Sequence[dict], path: Path, title: str = "") -> Path |
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_recall_vs_factor(recalls: dict[str, dict[str, list[float]]], factors: Sequence[float], path: Path,
+                          title: str = "") -> Path:
+    """Answer recall (%) against compression factor: one panel per set, one line per method
+    (``recalls[method][set]`` lists one recall per factor)."""
+    plt = _pyplot()
+    sets = list(dict.fromkeys(name for per_set in recalls.values() for name in per_set))
+    fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 4.2), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], sets):
+        for method, per_set in recalls.items():
+            if name in per_set:
+                ax.plot(list(factors), per_set[name], marker="o", label=method)
+        ax.set_xscale("log")
+        ax.set_xticks(list(factors), [f"{f:g}x" for f in factors])
+        ax.set_xticks([], minor=True)  # the log scale's minor labels ("4x10^0") say nothing here
+        ax.set_xlabel("compression (original / budget tokens)")
+        ax.set_title(name)
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("gold answer kept (%)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    columns = min(len(labels), 3)  # below the panels, where no line runs
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize="small", frameon=False)
+    fig.suptitle(title or "Answer recall vs compression")
+    fig.tight_layout(rect=(0, 0.06 * -(-len(labels) // columns), 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
