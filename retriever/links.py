@@ -38,13 +38,14 @@ def section_starts(titles: list[str], units) -> list[int]:
     return starts
 
 
-def linked_leads(documents: list[str], units, query: str | None, linkers: list[int]) -> dict[int, list[int]]:
+def linked_leads(documents: list[str], units, query: str | None, linkers: list[int],
+                 titles: list[str] | None = None) -> dict[int, list[int]]:
     """For each unit of ``linkers``, the first units of the other sections whose titles it names.
 
     Sections the question names are left out (the question's own ranking finds them), and so is the
-    linker's own section.
+    linker's own section. ``titles``: ``retriever.sections.section_titles`` of ``units``, if computed.
     """
-    titles = section_titles(documents, units)
+    titles = section_titles(documents, units) if titles is None else titles
     starts = section_starts(titles, units)
     patterns = {}
     for lead in dict.fromkeys(s for s in starts if s >= 0):

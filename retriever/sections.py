@@ -86,11 +86,11 @@ def titled_units(documents: list[str], units) -> list[str]:
     return [titled(t, documents[u.doc][u.start : u.end]) for u, t in zip(units, titles)]
 
 
-def section_heads(documents: list[str], units) -> list[int]:
+def section_heads(documents: list[str], units, titles: list[str] | None = None) -> list[int]:
     """For each unit, the index of the unit that is its section's title line ("Arcade Fire" above "They
     are based in Montreal"), or -1: no title line above it, a title on the unit's own line ("Document
-    [i](Title: ...)"), or a title line itself."""
-    titles = section_titles(documents, units)
+    [i](Title: ...)"), or a title line itself. ``titles``: ``section_titles`` of ``units``, if computed."""
+    titles = section_titles(documents, units) if titles is None else titles
     heads, head, head_title = [], -1, None
     for i, unit in enumerate(units):
         nxt = titles[i + 1] if i + 1 < len(units) and units[i + 1].doc == unit.doc else ""

@@ -23,7 +23,7 @@ from compressor.methods.base import Request, SentenceScorer
 from compressor.methods.extractive import Extractive
 from retriever.hybrid import HybridScorer
 from retriever.links import linked_leads
-from retriever.sections import section_heads, titled_units
+from retriever.sections import section_heads, section_titles, titled_units
 
 PEAK_WEIGHT = 0.0
 #: share of the hybrid (retriever cosine + BM25) relevance against the token model's sentence score.
@@ -146,10 +146,11 @@ class Condenser(SentenceScorer):
         scores = self._blended(blend, query, request)
         if not (top or links) or not request.options.get("titles", TITLES):
             return scores
-        heads = section_heads(request.documents, request.units)
+        titles = section_titles(request.documents, request.units)  # once, for heads and links
+        heads = section_heads(request.documents, request.units, titles)
         if links:
             best = best_sentences(scores, heads, links)
-            scores = leads_after(scores, linked_leads(request.documents, request.units, query, best))
+            scores = leads_after(scores, linked_leads(request.documents, request.units, query, best, titles))
         return titles_first(scores, heads, top) if top else scores
 
     def _blended(self, blend: float, query: str | None, request: Request) -> np.ndarray:
