@@ -1,8 +1,9 @@
 """Turning scored candidate spans into an output that meets a token budget exactly.
 
-Shared by every method: greedy selection by score (ties: earlier first), exact recount of the assembled
-text, removal of the weakest spans if the joins cost more than estimated, then filling the last tokens
-with a word-boundary prefix of the best unkept, non-atomic span, so that the output lands within
+Shared by every method: greedy selection by score (ties: earlier first; with ``repeat_words``, what an
+earlier pick already holds is cut out of later ones, ``retriever.repeats``), exact recount of the
+assembled text, removal of the weakest spans if the joins cost more than estimated, then filling the last
+tokens with a word-boundary prefix of the best unkept, non-atomic span, so that the output lands within
 [min_fill * budget, budget] whenever the input allows.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 from compressor.methods.base import Candidate
 from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
+from retriever.repeats import SeenText
 from retriever.structure import json_container
 
 DOC_SEPARATOR = "\n\n"
@@ -107,10 +109,14 @@ def fit(
     json_docs: frozenset[int] = frozenset(),
     min_fill: float = 0.9,
     protected: list[tuple[int, int, int]] = (),
+    repeat_words: int = 0,
 ) -> Fitted:
     """Keep the best candidates so that the assembled output has at most ``budget`` tokens.
 
     ``protected`` spans ``(doc, start, end)`` (code blocks, tables) are never cut by the final fill.
+    ``repeat_words`` > 0: a candidate's runs of at least that many words that an already-kept candidate
+    holds too (overlapping chunks, ``retriever.repeats``) are cut out of it, so no budget buys the same
+    text twice; atomic candidates and JSON members are kept whole.
     """
     build = _Assembler(documents, json_docs, encoding)
     if not candidates or budget <= 0:
@@ -120,19 +126,12 @@ def fit(
     positions = np.asarray([(c.doc, c.start) for c in candidates])
     order = np.lexsort((positions[:, 1], positions[:, 0], -np.nan_to_num(scores, nan=-np.inf)))
 
-    chosen: list[int] = []
-    used = 0
-    for i in order:
-        if used + costs[i] <= budget:
-            chosen.append(int(i))
-            used += int(costs[i])
-    spans = [Span(doc=candidates[i].doc, start=candidates[i].start, end=candidates[i].end,
-                  score=float(scores[i])) for i in chosen]
-    result = build(spans)
-    while result.tokens > budget and spans:  # joins cost more than estimated: drop the weakest
-        del spans[-max(1, min(len(spans), (result.tokens - budget) // 2)) :]
-        result = build(spans)
-    taken = set(chosen[: len(spans)])
+    picks, repeated = _greedy(documents, candidates, costs, order, budget, encoding, json_docs, repeat_words)
+    result = build(_spans(picks, candidates, scores))
+    while result.tokens > budget and picks:  # joins cost more than estimated: drop the weakest
+        del picks[-max(1, min(len(picks), (result.tokens - budget) // 2)) :]
+        result = build(_spans(picks, candidates, scores))
+    taken = {i for i, _ in picks} | repeated  # the fill adds no prefix of text already kept
     for i in order:
         if result.tokens >= min_fill * budget:
             break
@@ -140,8 +139,42 @@ def fit(
             continue
         result = _fill_with_prefix(build, result, candidates[i], float(scores[i]), budget, documents,
                                    protected) or result
-        spans = result.spans
     return result
+
+
+def _greedy(documents: list[str], candidates: list[Candidate], costs: np.ndarray, order: np.ndarray,
+            budget: int, encoding: str, json_docs: frozenset[int],
+            repeat_words: int) -> tuple[list[tuple[int, list[tuple[int, int]]]], set[int]]:
+    """(candidate, kept pieces) of the candidates taken in ``order`` while their estimated cost fits, and
+    the candidates left out because those taken before hold all their text. A candidate's pieces are
+    its whole span, or with ``repeat_words`` what is left of it once that text is cut out (see ``fit``)."""
+    seen = SeenText(repeat_words) if repeat_words else None
+    picks: list[tuple[int, list[tuple[int, int]]]] = []
+    repeated: set[int] = set()
+    used = 0
+    for i in order:
+        c = candidates[i]
+        pieces = [(c.start, c.end)]
+        if seen is not None and not c.atomic and c.doc not in json_docs:
+            pieces = seen.novel(documents[c.doc], c.start, c.end)
+        if not pieces:
+            repeated.add(int(i))
+            continue
+        cost = int(costs[i]) if pieces == [(c.start, c.end)] else int(
+            _costs(documents, [Candidate(c.doc, s, e, 0.0) for s, e in pieces], encoding, json_docs).sum())
+        if used + cost <= budget:
+            picks.append((int(i), pieces))
+            used += cost
+            if seen is not None:
+                seen.add(documents[c.doc], c.start, c.end)
+    return picks, repeated
+
+
+def _spans(picks: list[tuple[int, list[tuple[int, int]]]], candidates: list[Candidate],
+           scores: np.ndarray) -> list[Span]:
+    """The kept spans of ``picks`` (see ``_greedy``), scored as their candidates."""
+    return [Span(doc=candidates[i].doc, start=s, end=e, score=float(scores[i]))
+            for i, pieces in picks for s, e in pieces]
 
 
 def _costs(documents: list[str], candidates: list[Candidate], encoding: str,

@@ -241,8 +241,10 @@ class Pipeline:
         request, chunked = job.request, job.chunked
         with _timed(timings, "fit"):
             protected = [(u.doc, u.start, u.end) for u in chunked.units if u.atomic]
+            repeats = self.config.repeat_words if job.impl.drops_repeats else 0
             fitted = fit(request.documents, candidates, request.budget, request.encoding,
-                         json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=protected)
+                         json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=protected,
+                         repeat_words=repeats)
         return CompressionResult(
             text=fitted.text, original_tokens=job.original, compressed_tokens=fitted.tokens,
             ratio=round(job.original / max(1, fitted.tokens), 4), method=job.impl.name, kept=fitted.spans,

@@ -73,6 +73,9 @@ class Method(ABC):
     name: ClassVar[str]
     #: whether the pipeline may narrow long inputs with coarse page retrieval before this method runs
     uses_coarse_stage: ClassVar[bool] = True
+    #: whether the fit may cut out of a candidate the text an already-kept one holds (overlapping chunks,
+    #: ``retriever.repeats``); a method whose output must be a slice of the input says False
+    drops_repeats: ClassVar[bool] = True
     #: the options this method understands (others are rejected with a clear error)
     options: ClassVar[frozenset[str]] = frozenset()
 

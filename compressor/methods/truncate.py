@@ -10,6 +10,7 @@ class Truncate(Method):
 
     name = "truncate"
     uses_coarse_stage = False
+    drops_repeats = False  # the output is a prefix of the input
 
     def compress(self, request: Request) -> list[Candidate]:
         # Candidates up to and including the first unit that overflows; fit() trims that one, so the

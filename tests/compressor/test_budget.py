@@ -72,3 +72,42 @@ def test_fit_never_cuts_protected_blocks():
     cands = [Candidate(0, 0, len(doc), 1.0)]
     out = fit([doc], cands, 8, "cl100k_base", protected=[(0, code_start, code_end)])
     assert "code line" not in out.text and out.tokens <= 8
+
+
+HARBOUR = [
+    "The harbour opened in 1841 after three winters of dredging the silted river mouth.",
+    "Its first crane was a wooden treadwheel worked by six men from the fishing village.",
+    "Steam cranes replaced it in 1878, paid for by a levy on every ton of imported coal.",
+    "During the war the east quay was bombed twice and rebuilt with concrete from Belgium.",
+    "Container traffic began in 1969, when the Danish line moved its feeder service here.",
+    "Today four gantry cranes lift about nine hundred boxes on an ordinary working day.",
+    "The pilots board incoming ships two miles out, beside the old lightship Juno.",
+    "A ferry to the islands leaves at dawn in summer and at noon in the winter months.",
+    "Salt marshes north of the breakwater shelter curlews, redshanks and wintering geese.",
+    "The maritime museum keeps the treadwheel and a model of the harbour as it was in 1900.",
+    "A tidal barrier planned for 2031 would close the inner basin during storm surges.",
+    "Local schools run sailing lessons from the slipway beside the lifeboat station.",
+]
+
+
+def _windows() -> tuple[str, str, str]:
+    first, second = " ".join(HARBOUR[0:8]), " ".join(HARBOUR[4:12])  # half of each is the other's
+    return first, second, f"{first}\n\n{second}"
+
+
+def test_fit_with_repeat_words_keeps_overlapping_text_once():
+    first, _, doc = _windows()
+    cands = [Candidate(0, 0, len(first), 1.0), Candidate(0, len(first) + 2, len(doc), 0.9)]
+    budget = count_tokens(" ".join(HARBOUR)) + 5  # both windows' text, said once
+    out = fit([doc], cands, budget, "cl100k_base", repeat_words=20)
+    assert all(out.text.count(s) == 1 for s in HARBOUR)
+    assert out.tokens <= budget
+    plain = fit([doc], cands, budget, "cl100k_base")  # without: the overlap costs twice, the tail is lost
+    assert plain.text.count(HARBOUR[4]) == 2 and HARBOUR[11] not in plain.text
+
+
+def test_fit_with_repeat_words_leaves_atomic_candidates_whole():
+    first, _, doc = _windows()
+    cands = [Candidate(0, 0, len(first), 1.0), Candidate(0, len(first) + 2, len(doc), 0.9, atomic=True)]
+    out = fit([doc], cands, count_tokens(doc) + 5, "cl100k_base", repeat_words=20)
+    assert out.text.count(HARBOUR[4]) == 2

@@ -39,3 +39,33 @@ def test_coarse_stage_can_be_switched_off():
 def test_default_method_comes_from_config():
     r = Pipeline(PipelineConfig(method="truncate")).run(LONG, rate=0.2)
     assert r.method == "truncate" and LONG.startswith(r.text)
+
+
+FACTS = [f"{name} was founded in {1800 + 7 * i} by {founder} and is known for its {thing}."
+         for i, (name, founder, thing) in enumerate(zip(
+             ["Arden", "Blyth", "Corran", "Dunmore", "Elgin", "Fenwick", "Garve", "Hawick", "Irvine",
+              "Jedburgh", "Kelso", "Lanark", "Moffat", "Nairn", "Oban", "Peebles"],
+             ["a weaver", "two monks", "the Earl of Mar", "a brewer", "fishermen", "a canal company",
+              "drovers", "a linen merchant", "the navy", "a bishop", "a shipwright", "miners", "a doctor",
+              "a herring curer", "a distiller", "a railway"],
+             ["slate roofs", "salmon", "a ruined castle", "its ale", "a lighthouse", "locks", "cattle fairs",
+              "tweed", "a shipyard", "an abbey", "a bridge", "a mill", "spa water", "golf", "whisky",
+              "a viaduct"]))]
+WINDOWS = [" ".join(FACTS[start : start + 8]) for start in (0, 4, 8)]  # each holds half the next
+
+
+def test_overlapping_chunks_cost_the_budget_once():
+    question = "Who founded Hawick?"
+    r = Pipeline().run(WINDOWS, question, rate=0.7, method="extractive")
+    counts = [r.text.count(fact) for fact in FACTS]
+    assert max(counts) == 1 and "Hawick was founded in 1849 by a linen merchant" in r.text
+    plain = Pipeline(PipelineConfig(repeat_words=0)).run(WINDOWS, question, rate=0.7, method="extractive")
+    plain_counts = [plain.text.count(fact) for fact in FACTS]
+    assert max(plain_counts) == 2  # without: the overlap is kept twice,
+    assert sum(c > 0 for c in counts) > sum(c > 0 for c in plain_counts)  # so fewer facts fit
+
+
+def test_truncate_keeps_a_prefix_of_repeating_input():
+    doc = "\n\n".join(WINDOWS)
+    r = Pipeline().run(doc, rate=0.6, method="truncate")
+    assert doc.startswith(r.text)

@@ -1,0 +1,96 @@
+"""Text an input says twice: the overlap of sliding-window chunks retrieved together.
+
+RAG chunkers cut documents into overlapping windows (LangChain's ``chunk_overlap``, fixed-stride
+passages), and a retriever often returns neighbours whose overlap is the same paragraph. MuSiQue's
+contexts in ``../shared/data`` are such windows: 56 % of their words repeat an earlier window. A budget
+spent on the second copy buys nothing, so the fit (``compressor.budget.fit``) keeps a record of the text it
+has kept and cuts out of each further span what that record already holds.
+
+A repeat is a run of at least ``min_words`` words (lower-cased ``\\w+`` words), or a whole span, every
+word of which lies in an 8-word shingle of the kept text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+#: words per shingle: long enough that two unrelated sentences rarely share one; a piece left with fewer
+#: words than this (a window's ragged edge: "pa", "''.") is dropped with the repeat
+SHINGLE = 8
+_WORD = re.compile(r"\w+")
+
+
+class SeenText:
+    """The shingles of the text kept so far, to cut what a further span would only say again."""
+
+    def __init__(self, min_words: int):
+        if min_words < 1:
+            raise ValueError(f"min_words must be at least 1, got {min_words}")
+        self.min_words = min_words
+        self._shingles: set[tuple[str, ...]] = set()
+
+    def novel(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """The pieces of ``text[start:end]`` left once runs of at least ``min_words`` already-kept words
+        are cut out: the whole span when nothing repeats, none when all of it was kept before (a
+        sentence of any length from ``SHINGLE`` words). Pieces of fewer than ``SHINGLE`` words go with the
+        runs they border."""
+        words = list(_WORD.finditer(text, start, end))
+        lowered = _lowered(words)
+        covered = [False] * len(words)
+        for i in range(len(words) - SHINGLE + 1):
+            if lowered[i : i + SHINGLE] in self._shingles:
+                covered[i : i + SHINGLE] = [True] * SHINGLE
+        if words and all(covered):  # said whole before, however short (a duplicated sentence)
+            return []
+        runs = _runs(covered, self.min_words)
+        if not runs:
+            return [(start, end)]
+        # a cut runs to the next word, so a piece starts with a word, not with the run's ". "
+        cuts = [(words[a].start(), words[b].start() if b < len(words) else end) for a, b in runs]
+        pieces = (_stripped(text, s, e) for s, e in without_spans(start, end, cuts))
+        return [(s, e) for s, e in pieces if len(_WORD.findall(text, s, e)) >= SHINGLE]
+
+    def add(self, text: str, start: int, end: int) -> None:
+        """Record ``text[start:end]`` as kept."""
+        lowered = _lowered(list(_WORD.finditer(text, start, end)))
+        self._shingles.update(lowered[i : i + SHINGLE] for i in range(len(lowered) - SHINGLE + 1))
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _lowered(words: list[re.Match]) -> tuple[str, ...]:
+    return tuple(w.group().lower() for w in words)
+
+
+def _runs(flags: list[bool], min_len: int) -> list[tuple[int, int]]:
+    """``[start, end)`` index runs of True at least ``min_len`` long."""
+    runs, start = [], None
+    for i, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if i - start >= min_len:
+                runs.append((start, i))
+            start = None
+    return runs
+
+
+def without_spans(start: int, end: int, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``[start, end)`` less the sorted, disjoint ``spans``: the pieces left, in order."""
+    pieces, pos = [], start
+    for s, e in spans:
+        if e <= pos or s >= end:
+            continue
+        if s > pos:
+            pieces.append((pos, s))
+        pos = max(pos, e)
+    if pos < end:
+        pieces.append((pos, end))
+    return pieces
