@@ -117,13 +117,21 @@ def _write_atomically(target: Path, write) -> None:
 
 
 def _quantize(source: Path, path: Path) -> None:
+    import shutil
+    import tempfile
+
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    # every weight MatMul per channel; keeping the feed-forward output projections in fp32 brought the
-    # vectors closer to fp32 (mean cosine 0.995 against 0.992) but kept no more dev answers and was slower
-    quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    # quantize_dynamic writes "<source>-inferred.onnx" beside its input and deletes it: from a private
+    # copy, so that processes starting together (server workers) do not delete each other's
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        private = Path(scratch) / source.name
+        shutil.copyfile(source, private)
+        # every weight MatMul per channel; keeping the feed-forward output projections in fp32 brought the
+        # vectors closer to fp32 (mean cosine 0.995 against 0.992) but kept no more dev answers and was slower
+        quantize_dynamic(str(private), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 def _export(model, path: Path) -> None:

@@ -1,5 +1,7 @@
 """Sentence embeddings: the content-hash cache, and the int8 ONNX backend against sentence-transformers."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,26 @@ def test_concurrent_callers_and_a_prefetch_share_one_embedder_safely():
     embedder.wait_prefetch(30)
     for k, vectors in enumerate(results):
         assert np.allclose(vectors, expected[k::4], atol=1e-4)
+
+
+def test_int8_quantisation_reads_a_private_copy_of_the_export(tmp_path, monkeypatch):
+    """quantize_dynamic writes "<input>-inferred.onnx" beside its input and deletes it; workers starting
+    together on one shared export would delete each other's, so each quantises its own copy."""
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    from retriever import onnx_backend
+
+    source = tmp_path / "retriever-abc.onnx"
+    source.write_bytes(b"model bytes")
+    inputs = []
+
+    def fake_quantize(model_input, model_output, **kwargs):
+        inputs.append(Path(model_input))
+        assert Path(model_input).read_bytes() == b"model bytes"
+        Path(model_output).write_bytes(b"int8")
+
+    monkeypatch.setattr(quantization, "quantize_dynamic", fake_quantize)
+    target = tmp_path / "retriever-abc-int8.onnx"
+    onnx_backend._quantize(source, target)
+    assert target.read_bytes() == b"int8" and inputs and inputs[0] != source
+    assert not inputs[0].exists()  # the private copy is cleaned up
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["retriever-abc-int8.onnx", "retriever-abc.onnx"]
