@@ -57,8 +57,10 @@ class PipelineConfig(BaseModel):
     method: str = "condenser"
     rate: float = Field(0.33, gt=0.0, le=1.0, description="default fraction of tokens kept")
     min_fill: float = Field(0.9, ge=0.0, le=1.0, description="outputs use at least this share of the budget")
-    repeat_words: int = Field(20, ge=0, description="text an already-kept span holds is cut out of the "
-                              "next (runs of at least this many words: overlapping chunks); 0 keeps repeats")
+    repeat_words: int = Field(20, ge=0, description="overlapping chunks cost the budget once: the coarse "
+                              "stage costs a page by the tokens earlier picks lack, and the fit cuts out "
+                              "of a span runs of at least this many words a kept span holds; 0 keeps "
+                              "repeats")
     coarse: CoarseConfig = Field(default_factory=CoarseConfig)
     method_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

@@ -265,7 +265,8 @@ class Pipeline:
         """Keep the best pages within ``coarse.target_tokens(budget)``; adjacent kept pages form one
         region, so the method reads them as continuous text."""
         cfg = self.config.coarse
-        retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight), hops=cfg.hops)
+        retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight), hops=cfg.hops,
+                                  repeat_words=self.config.repeat_words)
         pages = retriever.select(documents, chunked.pages, query, cfg.target_tokens(budget))
         if not pages:  # every page is larger than the coarse budget: let the method see everything
             return chunked.units, [Region(i, 0, len(d)) for i, d in enumerate(documents)]

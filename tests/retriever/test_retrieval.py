@@ -106,3 +106,20 @@ def test_page_retriever_hops_expand_the_query_with_the_best_pages():
     two = PageRetriever(scorer, hops=2).score_pages(docs, pages, query)
     assert np.allclose(one, scorer.scores(texts, query))
     assert np.allclose(two, scorer.multi_hop(texts, query, hops=2)) and not np.allclose(one, two)
+
+
+def test_page_retriever_with_repeat_words_does_not_spend_the_budget_on_a_page_twice():
+    from retriever.chunker import chunk
+
+    about = ("The Forth Bridge is a cantilever railway bridge across the Firth of Forth, opened in 1890 "
+             "and painted a colour called Forth Bridge red by the railway company.")
+    docs = [about, "Chunk two, overlapping the first: " + about,
+            "The Forth Bridge carries about two hundred trains a day between Edinburgh and Fife."]
+    pages = chunk(docs, page_tokens=64).pages
+    question = "What colour is the Forth Bridge painted?"
+    scorer = HybridScorer(dense_weight=0.0)
+    budget = pages[0].tokens + pages[1].tokens + 2  # room for the two copies, not for all three pages
+    plain = PageRetriever(scorer).select(docs, pages, question, budget)
+    deduped = PageRetriever(scorer, repeat_words=20).select(docs, pages, question, budget)
+    assert {p.doc for p in plain} == {0, 1}  # the same passage twice
+    assert {p.doc for p in deduped} == {0, 2} or {p.doc for p in deduped} == {1, 2}
