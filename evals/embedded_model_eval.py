@@ -18,7 +18,7 @@ import time
 from compressor import compress, count_tokens
 from compressor.training.splits import is_dev
 from evals import baselines  # noqa: F401  (registers `random`)
-from evals.qa_sets import answer_in, load
+from evals.qa_sets import answer_in, is_dev_item, load
 
 #: row id -> (label, method, options, coarse stage: False = off, None = the pipeline's default)
 ROWS = {
@@ -102,7 +102,8 @@ def _timed(fn) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="hotpotqa,musique")
+    ap.add_argument("--sets", default="hotpotqa,musique", help="among hotpotqa, musique, musique-long "
+                    "(each MuSiQue context followed by the next one's: ~11k tokens, through the coarse stage)")
     ap.add_argument("--factors", default="3,5,10")
     ap.add_argument("--rows", default=",".join(ROWS), help=f"methods, among {', '.join(ROWS)}")
     ap.add_argument("--limit", type=int, default=0, help="first N dev items per set (0: all)")
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     sets = {}
     for name in args.sets.split(","):
-        items = [x for x in load(name, args.data) if is_dev(name, x.id)]
+        items = [x for x in load(name, args.data) if is_dev_item(name, x)]
         sets[name] = items[: args.limit] if args.limit else items
     factors = [float(f) for f in args.factors.split(",")]
     first = next(iter(sets.values()))[0]

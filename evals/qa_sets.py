@@ -52,7 +52,25 @@ def musique(data: Path) -> Iterator[QAItem]:
         yield QAItem(r["id"], r["question"], ctx, list(r["answers"]))
 
 
-LOADERS = {"hotpotqa": hotpotqa, "musique": musique}
+def musique_long(data: Path) -> Iterator[QAItem]:
+    """Each MuSiQue context followed by the next item's (~11k tokens): long enough for the pipeline's
+    coarse stage, and made of overlapping windows, so it shows what repeats cost there."""
+    items = list(musique(data))
+    for i, item in enumerate(items):
+        context = f"{item.context}\n\n{items[(i + 1) % len(items)].context}"
+        yield QAItem(item.id, item.question, context, item.answers)
+
+
+LOADERS = {"hotpotqa": hotpotqa, "musique": musique, "musique-long": musique_long}
+#: the dataset whose train/dev split a derived set follows
+SOURCES = {"musique-long": "musique"}
+
+
+def is_dev_item(name: str, item: QAItem) -> bool:
+    """Whether ``item`` of set ``name`` is in the dev split (``compressor.training.splits``) of its source."""
+    from compressor.training.splits import is_dev
+
+    return is_dev(SOURCES.get(name, name), item.id)
 
 
 def answer_in(text: str, answers: list[str]) -> bool:
