@@ -126,7 +126,8 @@ def fit(
     positions = np.asarray([(c.doc, c.start) for c in candidates])
     order = np.lexsort((positions[:, 1], positions[:, 0], -np.nan_to_num(scores, nan=-np.inf)))
 
-    picks, repeated = _greedy(documents, candidates, costs, order, budget, encoding, json_docs, repeat_words)
+    seen = SeenText(repeat_words) if repeat_words else None
+    picks, repeated = _greedy(documents, candidates, costs, order, budget, encoding, json_docs, seen)
     result = build(_spans(picks, candidates, scores))
     while result.tokens > budget and picks:  # joins cost more than estimated: drop the weakest
         del picks[-max(1, min(len(picks), (result.tokens - budget) // 2)) :]
@@ -135,20 +136,21 @@ def fit(
     for i in order:
         if result.tokens >= min_fill * budget:
             break
-        if int(i) in taken or candidates[i].atomic:
+        cand = None if int(i) in taken else _unkept_part(candidates[i], seen, documents, json_docs)
+        if cand is None:
             continue
-        result = _fill_with_prefix(build, result, candidates[i], float(scores[i]), budget, documents,
+        result = _fill_with_prefix(build, result, cand, float(scores[i]), budget, documents,
                                    protected) or result
     return result
 
 
 def _greedy(documents: list[str], candidates: list[Candidate], costs: np.ndarray, order: np.ndarray,
             budget: int, encoding: str, json_docs: frozenset[int],
-            repeat_words: int) -> tuple[list[tuple[int, list[tuple[int, int]]]], set[int]]:
+            seen: SeenText | None) -> tuple[list[tuple[int, list[tuple[int, int]]]], set[int]]:
     """(candidate, kept pieces) of the candidates taken in ``order`` while their estimated cost fits, and
     the candidates left out because those taken before hold all their text. A candidate's pieces are
-    its whole span, or with ``repeat_words`` what is left of it once that text is cut out (see ``fit``)."""
-    seen = SeenText(repeat_words) if repeat_words else None
+    its whole span, or with ``seen`` (the text kept so far, updated here) what is left of it once that
+    text is cut out (see ``fit``)."""
     picks: list[tuple[int, list[tuple[int, int]]]] = []
     repeated: set[int] = set()
     used = 0
@@ -168,6 +170,18 @@ def _greedy(documents: list[str], candidates: list[Candidate], costs: np.ndarray
             if seen is not None:
                 seen.add(documents[c.doc], c.start, c.end)
     return picks, repeated
+
+
+def _unkept_part(cand: Candidate, seen: SeenText | None, documents: list[str],
+                 json_docs: frozenset[int]) -> Candidate | None:
+    """What the final fill may take a prefix of: ``cand``, or with ``seen`` its first piece not kept yet;
+    None for an atomic candidate or one whose text is all kept."""
+    if cand.atomic:
+        return None
+    if seen is None or cand.doc in json_docs:
+        return cand
+    pieces = seen.novel(documents[cand.doc], cand.start, cand.end)
+    return Candidate(cand.doc, *pieces[0], cand.score) if pieces else None
 
 
 def _spans(picks: list[tuple[int, list[tuple[int, int]]]], candidates: list[Candidate],

@@ -111,3 +111,13 @@ def test_fit_with_repeat_words_leaves_atomic_candidates_whole():
     cands = [Candidate(0, 0, len(first), 1.0), Candidate(0, len(first) + 2, len(doc), 0.9, atomic=True)]
     out = fit([doc], cands, count_tokens(doc) + 5, "cl100k_base", repeat_words=20)
     assert out.text.count(HARBOUR[4]) == 2
+
+
+def test_the_final_fill_takes_its_prefix_from_text_not_kept_yet():
+    first, _, doc = _windows()
+    start = len(first) + 2  # the second window opens with the first's second half
+    cands = [Candidate(0, 0, len(first), 1.0), Candidate(0, start, len(doc), 0.9)]
+    budget = count_tokens(first) + 40  # the second window's new half does not fit whole
+    out = fit([doc], cands, budget, "cl100k_base", repeat_words=20)
+    assert out.text.count(HARBOUR[4]) == 1 and HARBOUR[8][:30] in out.text  # filled from sentence 8 on
+    assert out.tokens <= budget
