@@ -3,8 +3,9 @@
 RAG chunkers cut documents into overlapping windows (LangChain's ``chunk_overlap``, fixed-stride
 passages), and a retriever often returns neighbours whose overlap is the same paragraph. MuSiQue's
 contexts in ``../shared/data`` are such windows: 56 % of their words repeat an earlier window. A budget
-spent on the second copy buys nothing, so the fit (``compressor.budget.fit``) keeps a record of the text it
-has kept and cuts out of each further span what that record already holds.
+spent on the second copy buys nothing. So the coarse stage (``PageRetriever``) costs a page only by the
+tokens the pages picked before it lack, and the fit (``compressor.budget.fit``) cuts out of each further
+span what the spans it kept already hold; both keep that record in a ``SeenText``.
 
 A repeat is a run of at least ``min_words`` words (lower-cased ``\\w+`` words), or a whole span, every
 word of which lies in an 8-word shingle of the kept text.
