@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 
@@ -90,6 +91,20 @@ def test_joint_budget_is_query_aware_and_drops_empty_documents(items):
         order = [d.id for d in docs]
         assert [d.id for d in out] == sorted((d.id for d in out), key=order.index)
         assert all(d.page_content.strip() for d in out)
+
+
+def test_joint_mode_keeps_the_overlap_of_retrieved_chunks_once(items):
+    """A splitter with chunk_overlap: neighbouring chunks retrieved together share a paragraph."""
+    item = items[0]
+    paragraphs = [d.page_content for d in documents(item)]
+    chunks = [Document(page_content=f"{a}\n\n{b}", id=str(i)) for i, (a, b) in
+              enumerate(pairwise(paragraphs))]  # chunk i and i + 1 share paragraph i + 1
+    # room for every paragraph once, plus joins and the title lines too short (< 8 words) to be seen as repeats
+    budget = int(1.1 * count_tokens("\n\n".join(paragraphs)))
+    out = CondenserCompressor(target_tokens=budget, mode="joint", **BM25).compress_documents(
+        chunks, item["question"])
+    text = "\n\n".join(d.page_content for d in out)
+    assert all(text.count(p) == 1 for p in paragraphs)  # about half the chunks' tokens held everything
 
 
 def test_blank_documents_are_dropped_and_empty_input_is_fine(items):
