@@ -28,7 +28,9 @@ def compress(
             input allows.
         method: a name from ``available_methods()``.
         **options: ``encoding`` (tiktoken encoding, default ``cl100k_base``) or ``model`` (the target LLM,
-            e.g. ``gpt-4o``), ``coarse`` (force the question-aware page-retrieval stage on/off), plus
+            e.g. ``gpt-4o``), ``coarse`` (force the question-aware page-retrieval stage on/off),
+            ``repeat_words`` (text kept once from overlapping chunks: runs of at least this many words,
+            default 20 from the pipeline config; 0 keeps repeats), plus
             the method's own options.
 
     Returns:

@@ -24,7 +24,7 @@ from retriever.pages import PageRetriever
 #: inputs ``run_many`` prepares together: their sentence vectors stay well within the embedder's cache
 BATCH_INPUTS = 256
 #: options every method accepts; they steer the pipeline rather than the method
-PIPELINE_OPTIONS = frozenset({"encoding", "model", "coarse"})
+PIPELINE_OPTIONS = frozenset({"encoding", "model", "coarse", "repeat_words"})
 
 
 @dataclass
@@ -37,6 +37,8 @@ class _Job:
     original: int
     is_list: bool
     timings: dict[str, float]
+    #: the ``repeat_words`` in force for this input (0: repeats are kept)
+    repeat_words: int = 0
 
 
 @dataclass
@@ -165,6 +167,8 @@ class Pipeline:
         options = {**self.config.method_options.get(name, {}), **options}  # the call's own win
         pipeline_opts = {k: options.pop(k) for k in list(options) if k in PIPELINE_OPTIONS}
         check_options(name, impl.options, options)
+        if "repeat_words" in pipeline_opts:
+            _check_repeat_words(pipeline_opts["repeat_words"])
         return _Checked(documents, is_list, query, rate, target_tokens, name, impl, options, pipeline_opts)
 
     def _prepare(self, c: _Checked) -> _Job | CompressionResult:
@@ -179,9 +183,10 @@ class Pipeline:
             if original <= budget:
                 return self._unchanged(c.documents, c.is_list, original_text, original, c.name, budget,
                                        encoding, timings)
+            repeats = c.pipeline_opts.get("repeat_words", self.config.repeat_words)
             request, chunked = self._request(c.impl, c.documents, c.query, budget, encoding, c.options,
-                                             c.pipeline_opts.get("coarse"), original, timings)
-        return _Job(c.impl, request, chunked, original, c.is_list, timings)
+                                             c.pipeline_opts.get("coarse"), original, timings, repeats)
+        return _Job(c.impl, request, chunked, original, c.is_list, timings, repeats)
 
     def _finish(self, job: _Job | CompressionResult) -> CompressionResult:
         """The method's candidates of a prepared job, fitted to its budget."""
@@ -220,7 +225,7 @@ class Pipeline:
 
     def _request(self, impl: Method, documents: list[str], query: str | None, budget: int, encoding: str,
                  options: dict[str, Any], coarse: bool | None, original: int,
-                 timings: dict[str, float]) -> tuple[Request, Chunked]:
+                 timings: dict[str, float], repeat_words: int) -> tuple[Request, Chunked]:
         """Chunk the documents and, for a long input, narrow them to the coarse stage's best pages."""
         cfg = self.config
         with _timed(timings, "chunk"):
@@ -232,7 +237,7 @@ class Pipeline:
         narrowed = self._use_coarse(impl, coarse, original, budget)
         if narrowed:
             with _timed(timings, "retrieve"):
-                units, regions = self._coarse(documents, chunked, query, budget)
+                units, regions = self._coarse(documents, chunked, query, budget, repeat_words)
         request = Request(documents, query, budget, encoding, regions, units, options,
                           all_units=chunked.units if narrowed else None)
         return request, chunked
@@ -241,7 +246,7 @@ class Pipeline:
         request, chunked = job.request, job.chunked
         with _timed(timings, "fit"):
             protected = [(u.doc, u.start, u.end) for u in chunked.units if u.atomic]
-            repeats = self.config.repeat_words if job.impl.drops_repeats else 0
+            repeats = job.repeat_words if job.impl.drops_repeats else 0
             fitted = fit(request.documents, candidates, request.budget, request.encoding,
                          json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=protected,
                          repeat_words=repeats)
@@ -260,13 +265,13 @@ class Pipeline:
         return (cfg.enabled and impl.uses_coarse_stage and original > cfg.min_tokens
                 and original > cfg.target_tokens(budget))
 
-    def _coarse(self, documents: list[str], chunked: Chunked, query: str | None,
-                budget: int) -> tuple[list[Unit], list[Region]]:
+    def _coarse(self, documents: list[str], chunked: Chunked, query: str | None, budget: int,
+                repeat_words: int) -> tuple[list[Unit], list[Region]]:
         """Keep the best pages within ``coarse.target_tokens(budget)``; adjacent kept pages form one
         region, so the method reads them as continuous text."""
         cfg = self.config.coarse
         retriever = PageRetriever(HybridScorer(dense_weight=cfg.dense_weight), hops=cfg.hops,
-                                  repeat_words=self.config.repeat_words)
+                                  repeat_words=repeat_words)
         pages = retriever.select(documents, chunked.pages, query, cfg.target_tokens(budget))
         if not pages:  # every page is larger than the coarse budget: let the method see everything
             return chunked.units, [Region(i, 0, len(d)) for i, d in enumerate(documents)]
@@ -280,6 +285,11 @@ class Pipeline:
         return CompressionResult(text=text, original_tokens=tokens, compressed_tokens=tokens, ratio=1.0,
                                  method=method, kept=kept, documents=list(documents) if is_list else None,
                                  encoding=encoding, budget=budget, timings=timings)
+
+
+def _check_repeat_words(value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"repeat_words must be a non-negative integer, got {value!r}")
 
 
 def _merge_adjacent(pages: list[Page]) -> list[Region]:

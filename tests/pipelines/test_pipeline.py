@@ -63,6 +63,10 @@ def test_overlapping_chunks_cost_the_budget_once():
     plain_counts = [plain.text.count(fact) for fact in FACTS]
     assert max(plain_counts) == 2  # without: the overlap is kept twice,
     assert sum(c > 0 for c in counts) > sum(c > 0 for c in plain_counts)  # so fewer facts fit
+    per_call = Pipeline().run(WINDOWS, question, rate=0.7, method="extractive", repeat_words=0)
+    assert per_call.text == plain.text  # the per-call option wins over the config
+    with pytest.raises(ValueError, match="repeat_words"):
+        Pipeline().run(WINDOWS, question, rate=0.7, repeat_words=-1)
 
 
 def test_truncate_keeps_a_prefix_of_repeating_input():
