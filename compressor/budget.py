@@ -17,7 +17,7 @@ import numpy as np
 from compressor.methods.base import Candidate
 from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
-from retriever.repeats import SeenText
+from retriever.repeats import SeenText, take_novel
 from retriever.structure import json_container
 
 DOC_SEPARATOR = "\n\n"
@@ -148,28 +148,16 @@ def _greedy(documents: list[str], candidates: list[Candidate], costs: np.ndarray
             budget: int, encoding: str, json_docs: frozenset[int],
             seen: SeenText | None) -> tuple[list[tuple[int, list[tuple[int, int]]]], set[int]]:
     """(candidate, kept pieces) of the candidates taken in ``order`` while their estimated cost fits, and
-    the candidates left out because those taken before hold all their text. A candidate's pieces are
-    its whole span, or with ``seen`` (the text kept so far, updated here) what is left of it once that
-    text is cut out (see ``fit``)."""
-    picks: list[tuple[int, list[tuple[int, int]]]] = []
-    repeated: set[int] = set()
-    used = 0
-    for i in order:
+    the candidates left out because those taken before hold all their text (``retriever.repeats.take_novel``;
+    with ``seen``, atomic candidates and JSON members are kept whole, see ``fit``)."""
+    def piece_cost(i: int, pieces: list[tuple[int, int]]) -> int:
         c = candidates[i]
-        pieces = [(c.start, c.end)]
-        if seen is not None and not c.atomic and c.doc not in json_docs:
-            pieces = seen.novel(documents[c.doc], c.start, c.end)
-        if not pieces:
-            repeated.add(int(i))
-            continue
-        cost = int(costs[i]) if pieces == [(c.start, c.end)] else int(
-            _costs(documents, [Candidate(c.doc, s, e, 0.0) for s, e in pieces], encoding, json_docs).sum())
-        if used + cost <= budget:
-            picks.append((int(i), pieces))
-            used += cost
-            if seen is not None:
-                seen.add(documents[c.doc], c.start, c.end)
-    return picks, repeated
+        return int(_costs(documents, [Candidate(c.doc, s, e, 0.0) for s, e in pieces], encoding,
+                          json_docs).sum())
+
+    spans = [(documents[c.doc], c.start, c.end) for c in candidates]
+    return take_novel(order, spans, costs, budget, seen, piece_cost,
+                      cuttable=lambda i: not candidates[i].atomic and candidates[i].doc not in json_docs)
 
 
 def _unkept_part(cand: Candidate, seen: SeenText | None, documents: list[str],

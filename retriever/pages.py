@@ -7,7 +7,7 @@ import numpy as np
 from compressor.tokens import DEFAULT_ENCODING, count_many
 from retriever.chunker import Page, chunk
 from retriever.hybrid import HybridScorer
-from retriever.repeats import SeenText
+from retriever.repeats import SeenText, take_novel
 
 
 def select_in_order(tokens: list[int], scores: np.ndarray, budget: int) -> list[int]:
@@ -47,21 +47,14 @@ class PageRetriever:
     def _select_novel(self, documents: list[str], pages: list[Page], scores: np.ndarray,
                       budget: int) -> list[int]:
         """``select_in_order`` with each page costed by its novel tokens (see ``select``)."""
-        seen = SeenText(self.repeat_words)
-        chosen, used = [], 0
-        for i in np.argsort(-np.asarray(scores), kind="stable"):
-            page = pages[i]
-            text = documents[page.doc]
-            pieces = seen.novel(text, page.start, page.end)
-            if not pieces:
-                continue
-            cost = page.tokens if pieces == [(page.start, page.end)] else sum(
-                count_many([text[s:e] for s, e in pieces], self.encoding))
-            if used + cost <= budget:
-                chosen.append(int(i))
-                used += cost
-                seen.add(text, page.start, page.end)
-        return sorted(chosen)
+        spans = [(documents[p.doc], p.start, p.end) for p in pages]
+
+        def piece_cost(i: int, pieces: list[tuple[int, int]]) -> int:
+            return sum(count_many([spans[i][0][s:e] for s, e in pieces], self.encoding))
+
+        picks, _ = take_novel(np.argsort(-np.asarray(scores), kind="stable"), spans,
+                              [p.tokens for p in pages], budget, SeenText(self.repeat_words), piece_cost)
+        return sorted(i for i, _ in picks)
 
     def retrieve(self, context: str | list[str], query: str | None, budget: int) -> list[Page]:
         """Chunk ``context`` into pages and return the best ones within ``budget`` tokens, in order."""

@@ -14,7 +14,7 @@ word of which lies in an 8-word shingle of the kept text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 #: words per shingle: long enough that two unrelated sentences rarely share one; a piece left with fewer
 #: words than this (a window's ragged edge: "pa", "''.") is dropped with the repeat
@@ -56,6 +56,38 @@ class SeenText:
         """Record ``text[start:end]`` as kept."""
         lowered = _lowered(list(_WORD.finditer(text, start, end)))
         self._shingles.update(lowered[i : i + SHINGLE] for i in range(len(lowered) - SHINGLE + 1))
+
+
+Pieces = list[tuple[int, int]]
+
+
+def take_novel(order: Iterable[int], spans: Sequence[tuple[str, int, int]], costs: Sequence[int],
+               budget: int, seen: SeenText | None, piece_cost: Callable[[int, Pieces], int],
+               cuttable: Callable[[int], bool] = lambda i: True) -> tuple[list[tuple[int, Pieces]], set[int]]:
+    """Greedy selection under ``budget``, costed by what each item adds: the items of ``spans``
+    (``(text, start, end)`` each) taken in ``order`` while they fit, with their kept pieces, and the items
+    left out because those taken before hold all their text.
+
+    Without ``seen`` an item's piece is its whole span at ``costs[i]``. With it (the record of kept text,
+    updated here), a ``cuttable`` item keeps only what ``seen.novel`` leaves, at ``piece_cost(i, pieces)``
+    when that is less than the whole.
+    """
+    picks: list[tuple[int, Pieces]] = []
+    repeated: set[int] = set()
+    used = 0
+    for i in map(int, order):
+        text, start, end = spans[i]
+        pieces = seen.novel(text, start, end) if seen is not None and cuttable(i) else [(start, end)]
+        if not pieces:
+            repeated.add(i)
+            continue
+        cost = int(costs[i]) if pieces == [(start, end)] else piece_cost(i, pieces)
+        if used + cost <= budget:
+            picks.append((i, pieces))
+            used += cost
+            if seen is not None:
+                seen.add(text, start, end)
+    return picks, repeated
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
