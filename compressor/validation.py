@@ -48,6 +48,13 @@ def check_target_tokens(target_tokens: object) -> int | None:
     return target_tokens
 
 
+def check_count(name: str, value: object) -> int:
+    """``value`` checked as a non-negative int (not a bool), for option ``name``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
 def check_budget_args(rate: object, target_tokens: object) -> tuple[float | None, int | None]:
     rate, target_tokens = check_rate(rate), check_target_tokens(target_tokens)
     if rate is not None and target_tokens is not None:

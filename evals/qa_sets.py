@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from compressor.training.splits import is_dev
 from evals.metrics.retention import answer_survives
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,8 +69,6 @@ SOURCES = {"musique-long": "musique"}
 
 def is_dev_item(name: str, item: QAItem) -> bool:
     """Whether ``item`` of set ``name`` is in the dev split (``compressor.training.splits``) of its source."""
-    from compressor.training.splits import is_dev
-
     return is_dev(SOURCES.get(name, name), item.id)
 
 

@@ -15,7 +15,7 @@ from compressor.methods.base import Method, Region, Request
 from compressor.registry import get_method
 from compressor.result import CompressionResult, Span
 from compressor.tokens import count_tokens, encoding_for_model, get_encoding
-from compressor.validation import check_budget_args, check_options, check_query, documents_of
+from compressor.validation import check_budget_args, check_count, check_options, check_query, documents_of
 from pipelines.config import PipelineConfig
 from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
@@ -168,7 +168,7 @@ class Pipeline:
         pipeline_opts = {k: options.pop(k) for k in list(options) if k in PIPELINE_OPTIONS}
         check_options(name, impl.options, options)
         if "repeat_words" in pipeline_opts:
-            _check_repeat_words(pipeline_opts["repeat_words"])
+            check_count("repeat_words", pipeline_opts["repeat_words"])
         return _Checked(documents, is_list, query, rate, target_tokens, name, impl, options, pipeline_opts)
 
     def _prepare(self, c: _Checked) -> _Job | CompressionResult:
@@ -285,11 +285,6 @@ class Pipeline:
         return CompressionResult(text=text, original_tokens=tokens, compressed_tokens=tokens, ratio=1.0,
                                  method=method, kept=kept, documents=list(documents) if is_list else None,
                                  encoding=encoding, budget=budget, timings=timings)
-
-
-def _check_repeat_words(value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"repeat_words must be a non-negative integer, got {value!r}")
 
 
 def _merge_adjacent(pages: list[Page]) -> list[Region]:

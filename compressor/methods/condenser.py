@@ -21,6 +21,7 @@ import numpy as np
 
 from compressor.methods.base import Request, SentenceScorer
 from compressor.methods.extractive import Extractive
+from compressor.validation import check_count
 from retriever.hybrid import HybridScorer
 from retriever.links import linked_leads
 from retriever.sections import section_heads, section_titles, titled_units
@@ -296,10 +297,7 @@ def _encode_groups(groups: dict[tuple[str, bool, str], list[str]]) -> None:
 
 def _count_option(request: Request, name: str, default: int) -> int:
     """The integer option ``name`` (``default`` when absent), checked: a non-negative int."""
-    value = request.options.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return value
+    return check_count(name, request.options.get(name, default))
 
 
 def _hops(request: Request) -> int:
