@@ -30,6 +30,8 @@ class SeenText:
             raise ValueError(f"min_words must be at least 1, got {min_words}")
         self.min_words = min_words
         self._shingles: set[tuple[str, ...]] = set()
+        #: the span ``novel`` read last and its words: ``add`` of that span (a pick) need not read it again
+        self._last: tuple[str, int, int, tuple[str, ...]] | None = None
 
     def novel(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """The pieces of ``text[start:end]`` left once runs of at least ``min_words`` already-kept words
@@ -38,6 +40,7 @@ class SeenText:
         runs they border."""
         words = list(_WORD.finditer(text, start, end))
         lowered = _lowered(words)
+        self._last = (text, start, end, lowered)
         covered = [False] * len(words)
         for i in range(len(words) - SHINGLE + 1):
             if lowered[i : i + SHINGLE] in self._shingles:
@@ -54,7 +57,11 @@ class SeenText:
 
     def add(self, text: str, start: int, end: int) -> None:
         """Record ``text[start:end]`` as kept."""
-        lowered = _lowered(list(_WORD.finditer(text, start, end)))
+        last = self._last
+        if last is not None and last[0] is text and last[1:3] == (start, end):
+            lowered = last[3]
+        else:
+            lowered = _lowered(list(_WORD.finditer(text, start, end)))
         self._shingles.update(lowered[i : i + SHINGLE] for i in range(len(lowered) - SHINGLE + 1))
 
 
@@ -66,7 +73,8 @@ def take_novel(order: Iterable[int], spans: Sequence[tuple[str, int, int]], cost
                cuttable: Callable[[int], bool] = lambda i: True) -> tuple[list[tuple[int, Pieces]], set[int]]:
     """Greedy selection under ``budget``, costed by what each item adds: the items of ``spans``
     (``(text, start, end)`` each) taken in ``order`` while they fit, with their kept pieces, and the items
-    left out because those taken before hold all their text.
+    left out because those taken before hold all their text (among those read before the budget was
+    spent).
 
     Without ``seen`` an item's piece is its whole span at ``costs[i]``. With it (the record of kept text,
     updated here), a ``cuttable`` item keeps only what ``seen.novel`` leaves, at ``piece_cost(i, pieces)``
@@ -76,6 +84,8 @@ def take_novel(order: Iterable[int], spans: Sequence[tuple[str, int, int]], cost
     repeated: set[int] = set()
     used = 0
     for i in map(int, order):
+        if used >= budget:  # nothing costs less than a token: the rest need not be read for repeats
+            break
         text, start, end = spans[i]
         pieces = seen.novel(text, start, end) if seen is not None and cuttable(i) else [(start, end)]
         if not pieces:
