@@ -31,14 +31,11 @@ class CompressionTimeout(Exception):
 def model_version() -> str:
     """Part of every cache key: a retrained model must not serve its predecessor's entries. Built once
     from every method's own ``model_version()`` (the weights behind it) and the pipeline's settings (a
-    changed cascade threshold changes outputs too), and BM25's stemming, which every method's lexical
-    scores share."""
+    changed cascade threshold changes outputs too)."""
     from condenser import __version__
-    from retriever import lexical
 
     record = json.dumps({"methods": {name: get_method(name).model_version() for name in available_methods()},
-                         "pipeline": default_pipeline().config.model_dump(mode="json"),
-                         "lexical": {"stem": lexical.STEM}}, sort_keys=True)
+                         "pipeline": default_pipeline().config.model_dump(mode="json")}, sort_keys=True)
     return f"{__version__}:{hashlib.sha256(record.encode()).hexdigest()[:12]}"
 
 

@@ -6,30 +6,6 @@ from functools import lru_cache
 
 import numpy as np
 
-#: match words by their Snowball (Porter 2) stem, as Lucene's and Pyserini's English BM25 do: "the
-#: producer of Julius Caesar" then matches "produced by John Houseman". Answers kept by ``condenser`` at
-#: 3x/5x/10x, whole-word rule: HotpotQA dev 123 -> 124 of 132, training 559 -> 561 of 603, MuSiQue even
-#: (dev 50, training 126 -> 126), musique-long unchanged; ``../shared/tools/retention.py`` HotpotQA (266)
-#: 97.0/94.4/84.6 -> 97.0/94.7/85.7 %. About 3 ms more per 10k tokens.
-STEM = True
-
-
-@lru_cache(maxsize=1)
-def _stem_words():
-    """PyStemmer's English ``stemWords`` (C, cached), or None with ``STEM`` off."""
-    if not STEM:
-        return None
-    import Stemmer
-
-    return Stemmer.Stemmer("english").stemWords
-
-
-def _tokenize(texts: list[str], **kwargs):
-    """bm25s tokens of ``texts``: lower-cased words, English stopwords removed, stemmed."""
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", show_progress=False, stemmer=_stem_words(), **kwargs)
-
 
 @lru_cache(maxsize=256)
 def _index(texts: tuple[str, ...]):
@@ -37,7 +13,7 @@ def _index(texts: tuple[str, ...]):
     document reuses the index."""
     import bm25s
 
-    corpus = _tokenize(list(texts))
+    corpus = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
     if not corpus.vocab:
         return None, {}
     index = bm25s.BM25()
@@ -46,14 +22,15 @@ def _index(texts: tuple[str, ...]):
 
 
 def bm25_scores(texts: list[str], query: str) -> np.ndarray:
-    """BM25 score of each text for ``query`` (English stopwords removed, stems matched); zeros when
-    nothing matches."""
+    """BM25 score of each text for ``query`` (English stopwords removed); zeros when nothing matches."""
+    import bm25s
+
     if not texts:
         return np.zeros(0)
     index, vocab = _index(tuple(texts))
     if index is None:
         return np.zeros(len(texts))
-    q = _tokenize([query], return_ids=False)[0]
+    q = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)[0]
     q = [w for w in q if w in vocab]
     if not q:
         return np.zeros(len(texts))
@@ -66,12 +43,14 @@ def centrality_scores(texts: list[str], terms: int = 24) -> np.ndarray:
 
     The lexical counterpart of dense centrality, for when there is no query and no embedding budget.
     """
+    import bm25s
+
     if not texts:
         return np.zeros(0)
     index, vocab = _index(tuple(texts))
     if index is None:
         return np.zeros(len(texts))
-    tokenised = _tokenize(list(texts), return_ids=False)
+    tokenised = bm25s.tokenize(list(texts), stopwords="en", show_progress=False, return_ids=False)
     spread: dict[str, int] = {}
     for words in tokenised:
         for w in set(words):

@@ -18,14 +18,6 @@ def test_bm25_scores_the_matching_text_highest():
     assert int(np.argmax(scores)) == 2
 
 
-def test_bm25_matches_words_by_their_stem():
-    film = "Julius Caesar is a 1953 epic film of the play, directed by Joseph Mankiewicz and produced by John Houseman."
-    texts = [film, "Julius Caesar crossed the Rubicon."]
-    scores = bm25_scores(texts, "Who was the producer of Julius Caesar?")
-    # "producer" ~ "produced"; without stems both match "julius caesar" only, and the shorter text wins
-    assert scores[0] > scores[1]
-
-
 def test_centrality_prefers_what_the_documents_are_about():
     scores = centrality_scores(PAGES)
     assert scores.shape == (4,) and int(np.argmin(scores)) == 2

@@ -82,7 +82,7 @@ def test_second_hop_lifts_the_bridge_sentence_and_never_lowers_a_score():
 
     texts = ["Reflektor is an album by the band Arcade Fire.", "Arcade Fire formed in Montreal in 2001.",
              "The city council approved a new park.", "Reflektor sold well in its first week."]
-    query = "Which city is the band behind the album Reflektor from?"
+    query = "Which city did the band behind the album Reflektor form in?"
     scorer = HybridScorer(dense_weight=0.0)  # BM25 alone: exact, no model
     first = scorer.scores(texts, query)
     lifted = scorer.second_hop(texts, query, first, expand=1, weight=0.9)

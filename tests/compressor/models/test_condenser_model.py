@@ -108,7 +108,7 @@ def test_bad_options_are_refused():
 BRIDGE = ("Passage 1:\nReflektor\nReflektor is the fourth studio album by the indie rock band Arcade Fire. "
           "It was released in October 2013.\n\nPassage 2:\nArcade Fire\nArcade Fire was formed in 2001. "
           "The group is based in Montreal, Quebec.\n\nPassage 3:\nRock music\nRock music is a genre of "
-          "popular music. Many rock albums are recorded in studios.\n\nPassage 4:\nQuebec City\n"
+          "popular music. Many rock albums are recorded in studios in cities.\n\nPassage 4:\nQuebec City\n"
           "Quebec City is the capital of the province of Quebec.")
 
 
