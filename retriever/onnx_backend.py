@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,38 +44,63 @@ def cache_dir() -> Path:
 
 
 class OnnxEncoder:
-    """Mean-pooled, unit-length sentence vectors from an ONNX encoder's last hidden state."""
+    """Mean-pooled, unit-length sentence vectors from an ONNX encoder's last hidden state.
+
+    ``per_text`` runs one text at a time, for dynamically quantised models (``exported(int8=True)``;
+    the int8 base MiniLM computes in float and batches exactly): their activations are
+    scaled per run, over every text in the batch, so a batched text's vector would depend on the texts
+    beside it (by up to 0.025 per coordinate, enough to swap close sentences). Vector caches and
+    ``compress_many`` need a text's vector to be a function of the text alone. The texts then run on a
+    pool of single-threaded runs, one per core, unpadded: 760 HotpotQA sentences through the fast
+    retriever in 0.52 s, against 0.67 s in batches of 16 on two threads (0.84 s one text at a time).
+    """
 
     def __init__(self, model_file: str | Path, tokenizer_path: str, *, max_length: int = 256,
-                 token_type_ids: bool = False, threads: int | None = None):
+                 token_type_ids: bool = False, threads: int | None = None, per_text: bool = False):
         import onnxruntime as ort
         from transformers import AutoTokenizer
 
+        threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or (os.cpu_count() or 1)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or (os.cpu_count() or 1)
+        # one text per run leaves a run too small to split across cores: give each core its own texts
+        opts.intra_op_num_threads = 1 if per_text else threads
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
         self.max_length = max_length
         self.token_type_ids = token_type_ids
+        self.per_text = per_text
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onnx-encoder") if per_text else None
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """``(len(texts), dim)`` unit vectors; ``batch_size`` is ignored ``per_text``."""
+        if self.per_text:
+            ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+            return np.stack(list(self._pool.map(self._one, ids))) if texts else np.zeros((0, self.dim), np.float32)
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: little padding
         for b in range(0, len(texts), batch_size):
             idx = order[b : b + batch_size]
             enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                  max_length=self.max_length, return_tensors="np")
-            feeds = {"input_ids": enc["input_ids"].astype(np.int64),
-                     "attention_mask": enc["attention_mask"].astype(np.int64)}
-            if self.token_type_ids:
-                feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
-            hidden = self.session.run(None, feeds)[0]
-            m = feeds["attention_mask"][..., None].astype(np.float32)
+            hidden = self.session.run(None, self._feeds(enc["input_ids"], enc["attention_mask"]))[0]
+            m = enc["attention_mask"][..., None].astype(np.float32)
             v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
             out[idx] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return out
+
+    def _one(self, ids: list[int]) -> np.ndarray:
+        """The unit vector of one tokenised text, run alone (no padding)."""
+        ids = np.asarray([ids], dtype=np.int64)
+        v = self.session.run(None, self._feeds(ids, np.ones_like(ids)))[0][0].mean(axis=0)
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+    def _feeds(self, ids: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        feeds = {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64)}
+        if self.token_type_ids:
+            feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
+        return feeds
 
 
 def minilm_int8(tokenizer_path: str) -> OnnxEncoder:

@@ -62,6 +62,22 @@ def test_onnx_int8_backend_matches_sentence_transformers():
         Embedder("some/other-model", backend="onnx-int8")
 
 
+def test_int8_vectors_do_not_depend_on_the_texts_batched_with_them(tmp_path, monkeypatch):
+    """Dynamic int8 scales activations over a whole run: batched, a text's vector would change with its
+    neighbours (by ~0.02), and a cached vector would depend on which call embedded it first."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from retriever.embeddings import CONDENSER_FAST_DIR, is_delta_folder
+
+    if not is_delta_folder(CONDENSER_FAST_DIR):
+        pytest.skip("retriever weights not built")
+    monkeypatch.setenv("CONDENSER_CACHE_DIR", str(tmp_path))
+    crowd = [*TEXTS, "Ferry " * 120, "A very long list of ingredients: " + "flour, " * 60]
+    together = Embedder("condenser-fast", backend="onnx-int8").encode(crowd)  # fresh embedders: no shared cache
+    for i, text in enumerate(TEXTS):
+        assert np.array_equal(Embedder("condenser-fast", backend="onnx-int8").encode([text])[0], together[i])
+
+
 def test_prefetch_fills_the_cache_in_the_background_one_job_at_a_time(monkeypatch):
     import threading
 
