@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 
 from compressor import compress, count_tokens
 from compressor.training.splits import is_dev
 from evals import baselines  # noqa: F401  (registers `random`)
+from evals.metrics.intervals import paired, wilson
 from evals.qa_sets import answer_in, is_dev_item, load
 
 #: row id -> (label, method, options, coarse stage: False = off, None = the pipeline's default)
@@ -37,35 +39,69 @@ ROWS = {
 }
 
 
-def recall(items, method: str, options: dict, factor: float, coarse: bool | None) -> tuple[float, float]:
-    """(answer recall %, seconds per item) at compression factor ``factor``."""
-    kept, start = 0, time.perf_counter()
+@dataclass(frozen=True)
+class Cell:
+    """One method on one set at one factor: whether each item kept its answer, and seconds per item."""
+
+    kept: list[bool]
+    seconds: float
+
+    @property
+    def recall(self) -> float:
+        return 100.0 * sum(self.kept) / max(1, len(self.kept))
+
+
+def recall(items, method: str, options: dict, factor: float, coarse: bool | None) -> Cell:
+    """Per-item answer survival at compression factor ``factor``, and seconds per item."""
+    kept, start = [], time.perf_counter()
     extra = {} if coarse is None else {"coarse": coarse}
     for item in items:
         budget = max(1, int(count_tokens(item.context) / factor))
         result = compress(item.context, item.question, target_tokens=budget, method=method, **options, **extra)
         assert result.compressed_tokens <= budget
-        kept += answer_in(result.text, item.answers)
-    return 100.0 * kept / max(1, len(items)), (time.perf_counter() - start) / max(1, len(items))
+        kept.append(answer_in(result.text, item.answers))
+    return Cell(kept, (time.perf_counter() - start) / max(1, len(items)))
 
 
 def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None,
-          recalls: dict[str, dict[str, list[float]]] | None = None) -> str:
+          cells: dict[str, list[Cell]] | None = None) -> str:
     """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor; each
-    method's recalls are also stored in ``recalls`` (label -> set -> one per factor) when given."""
+    row's cells (sets in order, factors within) are also stored in ``cells`` under its id when given."""
     head = [f"{name} {f:g}x" for name in sets for f in factors]
     lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
     print("\n".join(lines), flush=True)
-    for label, method, options, coarse in (ROWS[r] for r in rows):
+    for row in rows:
+        label, method, options, coarse = ROWS[row]
         if model_path and method == "condenser":
             options = {**options, "model_path": model_path}
-        cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
-        if recalls is not None:
-            recalls[label] = {name: [r for r, _ in cells[i * len(factors) : (i + 1) * len(factors)]]
-                              for i, name in enumerate(sets)}
-        lines.append(f"| {label} | " + " | ".join(f"{r:.1f}" for r, _ in cells) + " |")
-        print(lines[-1] + f"  <!-- {sum(t for _, t in cells) / len(cells):.3f} s/item -->", flush=True)
+        row_cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
+        if cells is not None:
+            cells[row] = row_cells
+        lines.append(f"| {label} | " + " | ".join(f"{c.recall:.1f}" for c in row_cells) + " |")
+        print(lines[-1] + f"  <!-- {sum(c.seconds for c in row_cells) / len(row_cells):.3f} s/item -->", flush=True)
+    return "\n".join(lines)
+
+
+def significance(sets: dict[str, list], factors: list[float], cells: dict[str, list[Cell]], ours: str) -> str:
+    """Markdown table: row ``ours`` per set and factor with its 95 % Wilson interval, against the best
+    baseline row (a method other than ``condenser``) of that cell, paired on the same items (McNemar's
+    exact test: items only ours kept / only the baseline kept, two-sided p)."""
+    rivals = [r for r in cells if ROWS[r][1] != "condenser"]
+    head = f"| {ROWS[ours][0]} | recall | 95 % interval | best baseline | gain | ours only / baseline only | p |"
+    lines = [head, "|---|---:|---|---|---:|---|---:|"]
+    for k, (name, f) in enumerate((n, f) for n in sets for f in factors):
+        mine = cells[ours][k]
+        lo, hi = wilson(sum(mine.kept), len(mine.kept))
+        line = f"| {name} {f:g}x | {mine.recall:.1f} | {lo:.1f}-{hi:.1f} |"
+        if rivals:
+            best = max(rivals, key=lambda r: cells[r][k].recall)
+            test = paired(mine.kept, cells[best][k].kept)
+            line += (f" {ROWS[best][0]} {cells[best][k].recall:.1f} | {mine.recall - cells[best][k].recall:+.1f}"
+                     f" | {test.wins} / {test.losses} | {test.p:.3f} |")
+        else:
+            line += " - | - | - | - |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -111,8 +147,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed-tokens", type=int, default=10_000)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--model-path", default=None, help="weights folder to evaluate (default: the shipped one)")
+    ap.add_argument("--compare", default=None, choices=sorted(ROWS),
+                    help="the row set against the best baseline, with intervals (default: the last condenser row)")
     ap.add_argument("--plot", default=None, help="also write recall vs compression as a PNG to this path")
     args = ap.parse_args(argv)
+    if args.compare and args.compare not in args.rows.split(","):
+        ap.error(f"--compare {args.compare} is not among --rows")
     sets = {}
     for name in args.sets.split(","):
         items = [x for x in load(name, args.data) if is_dev_item(name, x)]
@@ -122,13 +162,20 @@ def main(argv: list[str] | None = None) -> None:
     opts = {"model_path": args.model_path} if args.model_path else {}
     compress(first.context, first.question, rate=0.5, method="condenser", **opts)  # load models before timing
     print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
-    recalls: dict[str, dict[str, list[float]]] = {}
-    table(sets, factors, args.rows.split(","), args.model_path, recalls)
+    cells: dict[str, list[Cell]] = {}
+    rows = args.rows.split(",")
+    table(sets, factors, rows, args.model_path, cells)
+    ours = args.compare or next((r for r in reversed(rows) if ROWS[r][1] == "condenser"), None)
+    if ours:
+        print("\nHow far to trust it (dev sets this small move a few points per item):\n")
+        print(significance(sets, factors, cells, ours))
     if args.plot:
         from pathlib import Path
 
         from evals.runner.plots import plot_recall_vs_factor
 
+        recalls = {ROWS[r][0]: {name: [c.recall for c in cells[r][i * len(factors) : (i + 1) * len(factors)]]
+                                for i, name in enumerate(sets)} for r in rows}
         path = plot_recall_vs_factor(recalls, factors, Path(args.plot), "Gold answer kept, dev split")
         print(f"plot: {path}")
     if not args.no_speed:
