@@ -64,9 +64,9 @@ def recall(items, method: str, options: dict, factor: float, coarse: bool | None
 
 
 def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None,
-          cells: dict[str, list[Cell]] | None = None) -> str:
+          cells: dict[str, dict[str, list[Cell]]] | None = None) -> str:
     """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor; each
-    row's cells (sets in order, factors within) are also stored in ``cells`` under its id when given."""
+    row's cells are also stored in ``cells`` (row id -> set -> one per factor) when given."""
     head = [f"{name} {f:g}x" for name in sets for f in factors]
     lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
@@ -75,34 +75,39 @@ def table(sets: dict[str, list], factors: list[float], rows: list[str], model_pa
         label, method, options, coarse = ROWS[row]
         if model_path and method == "condenser":
             options = {**options, "model_path": model_path}
-        row_cells = [recall(items, method, options, f, coarse) for items in sets.values() for f in factors]
+        by_set = {name: [recall(items, method, options, f, coarse) for f in factors] for name, items in sets.items()}
         if cells is not None:
-            cells[row] = row_cells
+            cells[row] = by_set
+        row_cells = [c for per_set in by_set.values() for c in per_set]
         lines.append(f"| {label} | " + " | ".join(f"{c.recall:.1f}" for c in row_cells) + " |")
         print(lines[-1] + f"  <!-- {sum(c.seconds for c in row_cells) / len(row_cells):.3f} s/item -->", flush=True)
     return "\n".join(lines)
 
 
-def significance(sets: dict[str, list], factors: list[float], cells: dict[str, list[Cell]], ours: str) -> str:
+def significance(factors: list[float], cells: dict[str, dict[str, list[Cell]]], ours: str) -> str:
     """Markdown table: row ``ours`` per set and factor with its 95 % Wilson interval, against the best
     baseline row (a method other than ``condenser``) of that cell, paired on the same items (McNemar's
     exact test: items only ours kept / only the baseline kept, two-sided p)."""
     rivals = [r for r in cells if ROWS[r][1] != "condenser"]
     head = f"| {ROWS[ours][0]} | recall | 95 % interval | best baseline | gain | ours only / baseline only | p |"
     lines = [head, "|---|---:|---|---|---:|---|---:|"]
-    for k, (name, f) in enumerate((n, f) for n in sets for f in factors):
-        mine = cells[ours][k]
-        lo, hi = wilson(sum(mine.kept), len(mine.kept))
-        line = f"| {name} {f:g}x | {mine.recall:.1f} | {lo:.1f}-{hi:.1f} |"
-        if rivals:
-            best = max(rivals, key=lambda r: cells[r][k].recall)
-            test = paired(mine.kept, cells[best][k].kept)
-            line += (f" {ROWS[best][0]} {cells[best][k].recall:.1f} | {mine.recall - cells[best][k].recall:+.1f}"
-                     f" | {test.wins} / {test.losses} | {test.p:.3f} |")
-        else:
-            line += " - | - | - | - |"
-        lines.append(line)
+    for name, mine_per_factor in cells[ours].items():
+        lines.extend(_significance_line(name, factors[k], mine, {r: cells[r][name][k] for r in rivals})
+                     for k, mine in enumerate(mine_per_factor))
     return "\n".join(lines)
+
+
+def _significance_line(name: str, factor: float, mine: Cell, rivals: dict[str, Cell]) -> str:
+    """One row of ``significance``: ``mine`` against the best of ``rivals`` (row id -> its cell)."""
+    lo, hi = wilson(sum(mine.kept), len(mine.kept))
+    line = f"| {name} {factor:g}x | {mine.recall:.1f} | {lo:.1f}-{hi:.1f} |"
+    if not rivals:
+        return line + " - | - | - | - |"
+    best = max(rivals, key=lambda r: rivals[r].recall)
+    theirs = rivals[best]
+    test = paired(mine.kept, theirs.kept)
+    return line + (f" {ROWS[best][0]} {theirs.recall:.1f} | {mine.recall - theirs.recall:+.1f}"
+                   f" | {test.wins} / {test.losses} | {test.p:.3f} |")
 
 
 def speed(tokens: int, repeats: int = 3) -> dict:
@@ -162,20 +167,20 @@ def main(argv: list[str] | None = None) -> None:
     opts = {"model_path": args.model_path} if args.model_path else {}
     compress(first.context, first.question, rate=0.5, method="condenser", **opts)  # load models before timing
     print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
-    cells: dict[str, list[Cell]] = {}
+    cells: dict[str, dict[str, list[Cell]]] = {}
     rows = args.rows.split(",")
     table(sets, factors, rows, args.model_path, cells)
     ours = args.compare or next((r for r in reversed(rows) if ROWS[r][1] == "condenser"), None)
     if ours:
         print("\nHow far to trust it (dev sets this small move a few points per item):\n")
-        print(significance(sets, factors, cells, ours))
+        print(significance(factors, cells, ours))
     if args.plot:
         from pathlib import Path
 
         from evals.runner.plots import plot_recall_vs_factor
 
-        recalls = {ROWS[r][0]: {name: [c.recall for c in cells[r][i * len(factors) : (i + 1) * len(factors)]]
-                                for i, name in enumerate(sets)} for r in rows}
+        recalls = {ROWS[r][0]: {name: [c.recall for c in per_set] for name, per_set in cells[r].items()}
+                   for r in rows}
         path = plot_recall_vs_factor(recalls, factors, Path(args.plot), "Gold answer kept, dev split")
         print(f"plot: {path}")
     if not args.no_speed:

@@ -32,11 +32,11 @@ def test_paired_rejects_outcomes_of_different_items():
 
 def test_significance_compares_with_the_best_baseline_of_each_cell():
     cells = {
-        "truncate": [Cell([True, False, False, False], 0.0), Cell([True, True, True, False], 0.0)],
-        "bm25": [Cell([False, True, False, False], 0.0), Cell([True, False, False, False], 0.0)],
-        "pipeline": [Cell([True, True, True, False], 0.1), Cell([True, True, True, False], 0.1)],
+        "truncate": {"set": [Cell([True, False, False, False], 0.0), Cell([True, True, True, False], 0.0)]},
+        "bm25": {"set": [Cell([False, True, False, False], 0.0), Cell([True, False, False, False], 0.0)]},
+        "pipeline": {"set": [Cell([True, True, True, False], 0.1), Cell([True, True, True, False], 0.1)]},
     }
-    lines = significance({"set": []}, [3, 5], cells, "pipeline").splitlines()
+    lines = significance([3, 5], cells, "pipeline").splitlines()
     assert lines[2].startswith("| set 3x | 75.0 |")
     assert "truncate 25.0 | +50.0 | 2 / 0 |" in lines[2]  # truncate ties BM25 at 25.0: the first is kept
     assert "truncate 75.0 | +0.0 | 0 / 0 | 1.000 |" in lines[3]
