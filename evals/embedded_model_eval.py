@@ -2,12 +2,15 @@
 
     python -m evals.embedded_model_eval [--sets hotpotqa,musique] [--factors 3,5,10] [--limit N]
                                         [--speed-tokens 10000] [--no-speed] [--plot recall.png]
+                                        [--no-query]
 
 For each dev item (``compressor.training.splits.is_dev``) whose gold answer occurs in the full context
 (so uncompressed recall is 100 %), compress to original/F target tokens (cl100k_base) and check whether
 an informative gold answer still occurs as whole words (SQuAD normalisation, ``qa_sets.answer_in``). Every method sees the whole context (no coarse
 retrieval stage), so rows compare the scorers alone; ``condenser (pipeline)`` is the default
 ``compress()`` path with its coarse stage. Then tokens/s of the model on a ~10k-token input.
+``--no-query`` withholds the question from the compressor (query-agnostic mode: prompts compressed
+before the question is known) and still checks for its answer.
 """
 
 from __future__ import annotations
@@ -51,22 +54,26 @@ class Cell:
         return 100.0 * sum(self.kept) / max(1, len(self.kept))
 
 
-def recall(items, method: str, options: dict, factor: float, coarse: bool | None) -> Cell:
-    """Per-item answer survival at compression factor ``factor``, and seconds per item."""
+def recall(items, method: str, options: dict, factor: float, coarse: bool | None,
+           with_query: bool = True) -> Cell:
+    """Per-item answer survival at compression factor ``factor``, and seconds per item; with
+    ``with_query=False`` the question is withheld (query-agnostic compression)."""
     kept, start = [], time.perf_counter()
     extra = {} if coarse is None else {"coarse": coarse}
     for item in items:
         budget = max(1, int(count_tokens(item.context) / factor))
-        result = compress(item.context, item.question, target_tokens=budget, method=method, **options, **extra)
+        query = item.question if with_query else None
+        result = compress(item.context, query, target_tokens=budget, method=method, **options, **extra)
         assert result.compressed_tokens <= budget
         kept.append(answer_in(result.text, item.answers))
     return Cell(kept, (time.perf_counter() - start) / max(1, len(items)))
 
 
 def table(sets: dict[str, list], factors: list[float], rows: list[str], model_path: str | None = None,
-          cells: dict[str, dict[str, list[Cell]]] | None = None) -> str:
+          cells: dict[str, dict[str, list[Cell]]] | None = None, with_query: bool = True) -> str:
     """Markdown table of answer recall per method (``rows``: ids of ``ROWS``), set and factor; each
-    row's cells are also stored in ``cells`` (row id -> set -> one per factor) when given."""
+    row's cells are also stored in ``cells`` (row id -> set -> one per factor) when given.
+    ``with_query=False`` compresses without the question."""
     head = [f"{name} {f:g}x" for name in sets for f in factors]
     lines = ["| method | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     lines.append("| uncompressed | " + " | ".join("100.0" for _ in head) + " |")
@@ -75,7 +82,8 @@ def table(sets: dict[str, list], factors: list[float], rows: list[str], model_pa
         label, method, options, coarse = ROWS[row]
         if model_path and method == "condenser":
             options = {**options, "model_path": model_path}
-        by_set = {name: [recall(items, method, options, f, coarse) for f in factors] for name, items in sets.items()}
+        by_set = {name: [recall(items, method, options, f, coarse, with_query) for f in factors]
+                  for name, items in sets.items()}
         if cells is not None:
             cells[row] = by_set
         row_cells = [c for per_set in by_set.values() for c in per_set]
@@ -154,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model-path", default=None, help="weights folder to evaluate (default: the shipped one)")
     ap.add_argument("--compare", default=None, choices=sorted(ROWS),
                     help="the row set against the best baseline, with intervals (default: the last condenser row)")
+    ap.add_argument("--no-query", action="store_true",
+                    help="compress without the question (query-agnostic mode); recall is still of its answer")
     ap.add_argument("--plot", default=None, help="also write recall vs compression as a PNG to this path")
     args = ap.parse_args(argv)
     if args.compare and args.compare not in args.rows.split(","):
@@ -166,10 +176,11 @@ def main(argv: list[str] | None = None) -> None:
     first = next(iter(sets.values()))[0]
     opts = {"model_path": args.model_path} if args.model_path else {}
     compress(first.context, first.question, rate=0.5, method="condenser", **opts)  # load models before timing
-    print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "; gold-answer recall %\n")
+    mode = "; question withheld from the compressor" if args.no_query else ""
+    print("dev items: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + f"; gold-answer recall %{mode}\n")
     cells: dict[str, dict[str, list[Cell]]] = {}
     rows = args.rows.split(",")
-    table(sets, factors, rows, args.model_path, cells)
+    table(sets, factors, rows, args.model_path, cells, with_query=not args.no_query)
     ours = args.compare or next((r for r in reversed(rows) if ROWS[r][1] == "condenser"), None)
     if ours:
         print("\nHow far to trust it (dev sets this small move a few points per item):\n")
