@@ -69,15 +69,25 @@ class OnnxEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
         self.max_length = max_length
         self.token_type_ids = token_type_ids
-        self.per_text = per_text
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="onnx-encoder") if per_text else None
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
+    @property
+    def per_text(self) -> bool:
+        """Whether texts run one at a time (on the pool) rather than in padded batches."""
+        return self._pool is not None
+
     def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         """``(len(texts), dim)`` unit vectors; ``batch_size`` is ignored ``per_text``."""
-        if self.per_text:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self._pool is not None:
             ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-            return np.stack(list(self._pool.map(self._one, ids))) if texts else np.zeros((0, self.dim), np.float32)
+            return np.stack(list(self._pool.map(self._one, ids)))
+        return self._batched(texts, batch_size)
+
+    def _batched(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Unit vectors of ``texts`` run in padded batches of similar lengths."""
         out = np.zeros((len(texts), self.dim), np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths: little padding
         for b in range(0, len(texts), batch_size):
