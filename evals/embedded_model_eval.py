@@ -8,7 +8,8 @@ For each dev item (``compressor.training.splits.is_dev``) whose gold answer occu
 (so uncompressed recall is 100 %), compress to original/F target tokens (cl100k_base) and check whether
 an informative gold answer still occurs as whole words (SQuAD normalisation, ``qa_sets.answer_in``). Every method sees the whole context (no coarse
 retrieval stage), so rows compare the scorers alone; ``condenser (pipeline)`` is the default
-``compress()`` path with its coarse stage. Then tokens/s of the model on a ~10k-token input.
+``compress()`` path with its coarse stage. Then tokens/s on a ~10k-token input: the token model's pass,
+and ``compress()`` at 5x on a cold document.
 ``--no-query`` withholds the question from the compressor (query-agnostic mode: prompts compressed
 before the question is known) and still checks for its answer.
 """
