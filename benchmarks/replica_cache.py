@@ -41,7 +41,6 @@ def main() -> None:
     try:
         for _ in range(args.repeats):
             server.client().flushall()
-            wait_prefetches()
             clear_caches()
             with vector_scope(store, "benchmark"):
                 for label, question in zip(times, (first, second, second + " ")):

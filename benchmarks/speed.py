@@ -149,8 +149,7 @@ def run_one(name: str, sizes: list[int], dev_items: int, long_items: int, long_t
         n = count_tokens(ctx)
         firsts = []
         for _ in range(repeats):  # the median of cold calls: single timings on a shared VM move +-20 %
-            wait_prefetches()  # nothing left running from the warm-up, the previous size or repeat
-            clear_caches()  # a cold document: no vectors, chunking or BM25 index from earlier calls
+            clear_caches()  # a cold document (after any running prefetch): no vectors, chunking or BM25 index
             start = time.perf_counter()
             _, timings = run(ctx, first_q, n // 5)
             firsts.append(time.perf_counter() - start)

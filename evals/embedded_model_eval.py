@@ -156,9 +156,7 @@ def _timed(fn) -> float:
 def _timed_cold(fn) -> float:
     """Seconds of ``fn`` on a cold document: the dev rows above cached its sentence vectors."""
     from retriever import clear_caches
-    from retriever.embeddings import wait_prefetches
 
-    wait_prefetches()
     clear_caches()
     return _timed(fn)
 

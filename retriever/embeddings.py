@@ -269,7 +269,9 @@ class Embedder:
         return onnx_backend.OnnxEncoder(file, default_model_path(), per_text=_per_text(path, backend))
 
     def clear_cache(self) -> None:
-        """Forget cached vectors (benchmarks use this to time cold documents)."""
+        """Forget cached vectors (benchmarks use this to time cold documents), after any running
+        ``prefetch``: it would otherwise store vectors again once the cache is cleared."""
+        self.wait_prefetch()
         with self._lock:
             self._cache.clear()
 
