@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import tiktoken
 from pydantic import BaseModel, Field
+
+#: characters of the text a repr shows
+REPR_CHARS = 40
 
 
 class Span(BaseModel):
@@ -35,3 +39,28 @@ class CompressionResult(BaseModel):
     @property
     def saved_tokens(self) -> int:
         return self.original_tokens - self.compressed_tokens
+
+    def __str__(self) -> str:
+        """The compressed text, so a result can go straight into a prompt (``f"{result}"``)."""
+        return self.text
+
+    def __repr__(self) -> str:
+        head = self.text[:REPR_CHARS] + ("…" if len(self.text) > REPR_CHARS else "")
+        return (f"{type(self).__name__}(method={self.method!r}, tokens={self.original_tokens}→"
+                f"{self.compressed_tokens}, ratio={self.ratio:.2f}, text={head!r})")
+
+
+def record_call(result: CompressionResult, model: str | None = None) -> CompressionResult:
+    """``result`` with ``info`` saying what was done: method, encoding (and the ``model`` it was chosen
+    for), budget and tokens in/out; keys a method set itself are left as they are."""
+    call: dict[str, Any] = {"method": result.method, "encoding": result.encoding, "budget": result.budget,
+                            "tokens_in": result.original_tokens, "tokens_out": result.compressed_tokens}
+    if model is not None:
+        call["model"] = model
+        try:  # an unknown model was counted with the default encoding: say the counts are approximate
+            tiktoken.encoding_name_for_model(model)
+            call["model_known"] = True
+        except KeyError:
+            call["model_known"] = False
+    result.info = {**result.info, **call}
+    return result

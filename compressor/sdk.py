@@ -28,16 +28,21 @@ def compress(
             input allows.
         method: a name from ``available_methods()``.
         **options: ``encoding`` (tiktoken encoding, default ``cl100k_base``) or ``model`` (the target LLM,
-            e.g. ``gpt-4o``), ``coarse`` (force the question-aware page-retrieval stage on/off),
+            e.g. ``gpt-4o``; a model tiktoken does not know counts with ``cl100k_base`` and warns once),
+            ``instruction`` (text kept verbatim before the compressed context, counted against the budget:
+            see ``compressor.instruction``), ``question`` / ``target_token`` (LLMLingua's names, aliases of
+            ``query`` / ``target_tokens``), ``coarse`` (force the question-aware page-retrieval stage on/off),
             ``repeat_words`` (text kept once from overlapping chunks: runs of at least this many words,
             default 20 from the pipeline config; 0 keeps repeats), plus
             the method's own options.
 
     Returns:
-        ``CompressionResult``; an input already within budget comes back unchanged.
+        ``CompressionResult``; an input already within budget comes back unchanged. ``str(result)`` is the
+        compressed text; ``result.info`` records what was done (method, encoding, model, budget,
+        tokens in/out).
 
     Raises:
-        TypeError / ValueError naming the argument for bad input.
+        TypeError / ValueError naming the argument for bad input (an unknown option with a did-you-mean).
     """
     from pipelines import default_pipeline  # late: pipelines builds on this package
 

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import math
+import warnings
 from numbers import Real
+from typing import Any
+
+import tiktoken
+
+from compressor.tokens import DEFAULT_ENCODING
+
+#: LLMLingua's argument names, accepted as aliases of Condenser's own: alias -> name
+ALIASES = {"question": "query", "target_token": "target_tokens"}
+#: every name ``compress()`` understands besides a method's own options: the did-you-mean pool
+SDK_ARGUMENTS = frozenset({"context", "query", "rate", "target_tokens", "method", "encoding", "model", "coarse",
+                           "repeat_words", "instruction", *ALIASES})
+_warned_models: set[str] = set()
 
 
 def documents_of(context: object) -> tuple[list[str], bool]:
@@ -63,7 +77,43 @@ def check_budget_args(rate: object, target_tokens: object) -> tuple[float | None
 
 
 def check_options(method: str, accepted: frozenset[str], options: dict) -> None:
+    """Raise TypeError for options neither the method nor the SDK knows, with a did-you-mean for typos."""
     unknown = sorted(set(options) - accepted)
     if unknown:
         known = ", ".join(sorted(accepted)) or "none"
-        raise TypeError(f"unknown option(s) for method {method!r}: {', '.join(unknown)} (accepted: {known})")
+        pool = sorted(accepted | SDK_ARGUMENTS)
+        named = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+            named.append(f"{name} (did you mean {close[0]!r}?)" if close else name)
+        raise TypeError(f"unknown option(s) for method {method!r}: {', '.join(named)} (accepted: {known})")
+
+
+def resolve_aliases(query: Any, target_tokens: Any, options: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """``(query, target_tokens, options)`` with LLMLingua's ``question=`` / ``target_token=`` (taken from
+    ``options``) moved to Condenser's names; giving both an alias and its name is a ValueError."""
+    if not any(alias in options for alias in ALIASES):
+        return query, target_tokens, options
+    options = dict(options)
+    values = {"query": query, "target_tokens": target_tokens}
+    for alias, name in ALIASES.items():
+        if alias not in options:
+            continue
+        value = options.pop(alias)
+        if values[name] is not None:
+            raise ValueError(f"give {name} or {alias} (its LLMLingua alias), not both")
+        values[name] = value
+    return values["query"], values["target_tokens"], options
+
+
+def encoding_for_model(model: str) -> tuple[str, bool]:
+    """``(encoding, known)``: the tiktoken encoding of ``model``; an unknown model counts with
+    ``cl100k_base`` and warns once per model name, since its token counts are then approximate."""
+    try:
+        return tiktoken.encoding_name_for_model(model), True
+    except KeyError:
+        if model not in _warned_models:
+            _warned_models.add(model)
+            warnings.warn(f"model {model!r} is unknown to tiktoken: token counts use {DEFAULT_ENCODING} "
+                          "(approximate for this model; pass encoding= to choose)", UserWarning, stacklevel=4)
+        return DEFAULT_ENCODING, False

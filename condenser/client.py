@@ -23,7 +23,7 @@ import httpx
 from pydantic import ValidationError
 
 from compressor.result import CompressionResult
-from compressor.validation import check_query, check_rate, check_target_tokens, documents_of
+from compressor.validation import check_query, check_rate, check_target_tokens, documents_of, resolve_aliases
 from condenser.errors import CondenserConnectionError, CondenserError, CondenserHTTPError, error_message
 
 __all__ = ["AsyncClient", "Client", "RemoteCompressionResult"]
@@ -88,7 +88,9 @@ def _retry_after(response: httpx.Response | None) -> float | None:
 
 def _payload(context: Any, query: Any, rate: Any, target_tokens: Any, method: str,
              options: dict[str, Any]) -> dict[str, Any]:
-    """The request body; the SDK's own argument checks run first, so bad input fails the same way here."""
+    """The request body; the SDK's own argument checks run first, so bad input fails the same way here.
+    LLMLingua's ``question=`` / ``target_token=`` become ``query`` / ``target_tokens`` before sending."""
+    query, target_tokens, options = resolve_aliases(query, target_tokens, options)
     documents_of(context)
     check_query(query)
     check_rate(rate)
@@ -178,7 +180,8 @@ class Client:
     def compress(self, context: str | list[str], query: str | None = None, *, rate: float | None = None,
                  target_tokens: int | None = None, method: str = "condenser",
                  **options: Any) -> RemoteCompressionResult:
-        """Compress on the service; arguments and result as ``compressor.compress``.
+        """Compress on the service; arguments and result as ``compressor.compress`` (LLMLingua's
+        ``question=`` / ``target_token=`` / ``instruction=`` included).
 
         Raises:
             TypeError / ValueError: bad arguments, checked before sending (as ``compress`` does).

@@ -11,11 +11,20 @@ from functools import lru_cache
 from typing import Any
 
 from compressor.budget import fit, join_documents, resolve_budget
+from compressor.instruction import run_with_instruction
 from compressor.methods.base import Method, Region, Request
 from compressor.registry import get_method
-from compressor.result import CompressionResult, Span
-from compressor.tokens import count_tokens, encoding_for_model, get_encoding
-from compressor.validation import check_budget_args, check_count, check_options, check_query, documents_of
+from compressor.result import CompressionResult, Span, record_call
+from compressor.tokens import count_tokens, get_encoding
+from compressor.validation import (
+    check_budget_args,
+    check_count,
+    check_options,
+    check_query,
+    documents_of,
+    encoding_for_model,
+    resolve_aliases,
+)
 from pipelines.config import PipelineConfig
 from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
@@ -78,7 +87,10 @@ class Pipeline:
     def run(self, context: str | list[str], query: str | None = None, *, rate: float | None = None,
             target_tokens: int | None = None, method: str | None = None, **options: Any) -> CompressionResult:
         """Compress ``context`` for ``query``; see ``compressor.compress`` for the contract."""
-        return self._finish(self._prepare(self._check(context, query, rate, target_tokens, method, options)))
+        if options.get("instruction") is not None:  # LLMLingua's protected instruction
+            return run_with_instruction(self, context, query, rate, target_tokens, method, options)
+        checked = self._check(context, query, rate, target_tokens, method, options)
+        return record_call(self._finish(self._prepare(checked)), checked.pipeline_opts.get("model"))
 
     def run_many(self, contexts: Sequence[str | list[str]], queries: Sequence[str | None] | None = None, *,
                  rate: float | None = None, target_tokens: int | None = None, method: str | None = None,
@@ -100,6 +112,9 @@ class Pipeline:
             raise ValueError(f"queries: expected {len(contexts)} (one per context), got {len(queries)}")
         from tqdm.auto import tqdm
 
+        if options.get("instruction") is not None:  # each input's budget depends on the instruction: one by one
+            return [self._indexed(i, self.run, contexts[i], queries[i], rate, target_tokens, method, dict(options))
+                    for i in range(len(contexts))]
         checked = [self._indexed(i, self._check, contexts[i], queries[i], rate, target_tokens, method,
                                  dict(options))
                    for i in range(len(contexts))]  # every input's arguments first: a bad one fails before any work
@@ -109,8 +124,8 @@ class Pipeline:
                 jobs = [self._indexed(i, self._prepare, checked[i])
                         for i in range(start, min(start + BATCH_INPUTS, len(contexts)))]
                 self._prepare_together([j for j in jobs if isinstance(j, _Job)])
-                for job in jobs:
-                    results.append(self._finish(job))
+                for i, job in enumerate(jobs, start):
+                    results.append(record_call(self._finish(job), checked[i].pipeline_opts.get("model")))
                     bar.update()
         return results
 
@@ -160,6 +175,7 @@ class Pipeline:
                options: dict[str, Any]) -> _Checked:
         """Validate one input's arguments (types, budget, method, options) without counting or chunking."""
         documents, is_list = documents_of(context)
+        query, target_tokens, options = resolve_aliases(query, target_tokens, options)
         query = check_query(query)
         rate, target_tokens = check_budget_args(rate, target_tokens)
         name = method if method is not None else self.config.method
@@ -215,7 +231,7 @@ class Pipeline:
         if opts.get("model") is not None:
             if not isinstance(opts["model"], str):
                 raise TypeError("model must be a str (the target LLM's name)")
-            return encoding_for_model(opts["model"])
+            return encoding_for_model(opts["model"])[0]  # warns once for a model tiktoken does not know
         name = opts.get("encoding") or self.config.encoding
         try:
             get_encoding(name)
