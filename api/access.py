@@ -29,6 +29,13 @@ class Caller:
     tenant: str
     #: the client's credential is the proxy key: send the deployment's provider key upstream instead
     swap_credential: bool = False
+    #: the tenant of the key alone, before any sub-tenant header narrows it: what rate limits count
+    key_tenant: str = ""
+
+    @property
+    def limit_scope(self) -> str:
+        """What the rate limit counts: the key, so a new sub-tenant header per request gains nothing."""
+        return self.key_tenant or self.tenant
 
 
 def _digest(value: str) -> str:
@@ -62,24 +69,28 @@ def identify(request: Request, settings: Settings) -> Caller:
         tenant = "k:" + _digest(key)
     else:
         tenant = "c:" + _digest(credential) if credential else "anonymous"
+    key_tenant = tenant
     sub = headers.get(settings.tenant_header)
     if sub:
         if len(sub) > MAX_TENANT_HEADER:
             raise APIError(400, f"{settings.tenant_header} is longer than {MAX_TENANT_HEADER} characters",
                            param=settings.tenant_header)
         tenant = f"{tenant}/{_digest(sub)}"
-    return Caller(tenant, swap)
+    return Caller(tenant, swap, key_tenant)
 
 
 class RateLimiter:
-    """Fixed one-minute windows per tenant, in process (each replica limits on its own)."""
+    """Fixed one-minute windows per key, in process (each replica limits on its own).
+
+    Callers pass ``Caller.limit_scope`` (the key's tenant): sub-tenant headers share their key's window, so
+    they can narrow the cache scope but never multiply the limit."""
 
     def __init__(self, per_minute: int):
         self.per_minute = per_minute
         self._windows: dict[str, tuple[int, int]] = {}
 
     def check(self, tenant: str) -> None:
-        """Count one request; 429 with Retry-After when the tenant's window is full."""
+        """Count one request against ``tenant`` (a key's scope); 429 with Retry-After when its window is full."""
         if self.per_minute <= 0:
             return
         now = time.time()

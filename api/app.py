@@ -11,11 +11,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, redaction
 from api.access import RateLimiter
 from api.cache import CompressionCache
 from api.metrics import Metrics
-from api.middleware import BodyLimit, RequestMetrics
+from api.middleware import BodyLimit, InputLimits, RequestMetrics
 from api.proxy.upstream import Upstream
 from api.routes import compress, ops, proxy
 from api.service import CompressionService
@@ -71,11 +71,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Condenser", version=_version(), description=DESCRIPTION, lifespan=lifespan)
     app.state.condenser = _state(settings, metrics)
     errors.install(app)
+    redaction.install()  # keys never reach a log line, whatever server hosts the app
     for router in (compress.router, proxy.router, ops.router):
         app.include_router(router)
     if STATIC.is_dir():
         app.mount("/playground", StaticFiles(directory=STATIC, html=True), name="playground")
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(InputLimits, settings=settings)  # header count/size and JSON depth, before parsing
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: refuse before any work
     return app
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
+
+def log_config(log_level: str = "info") -> dict[str, Any]:
+    """uvicorn's logging set-up with every handler behind ``api.redaction.RedactingFilter`` (keys in request
+    lines, headers and bodies are masked), and Condenser's own loggers printed beside uvicorn's. A dict, so
+    each worker process builds the same filters when uvicorn configures its logging."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": "api.redaction.RedactingFilter"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact"]
+    config["loggers"]["condenser"] = {"handlers": ["default"], "level": log_level.upper()}
+    return config
+
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info") -> None:
     """Run the service; settings come from ``CONDENSER_*`` environment variables and ``.env``."""
     import uvicorn
 
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                proxy_headers=True, server_header=False)
+                log_config=log_config(log_level), proxy_headers=True, server_header=False)

@@ -30,13 +30,14 @@ def state_of(request: Request) -> AppState:
 
 
 async def caller_of(request: Request) -> Caller:
-    """FastAPI dependency: authenticate, then count the request against the tenant's rate limit.
+    """FastAPI dependency: authenticate, then count the request against its key's rate limit (which the
+    key's sub-tenants share).
 
     ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency in a worker thread, which
     cost the proxy a thread hand-off per request."""
     state = state_of(request)
     caller = identify(request, state.settings)
-    state.limiter.check(caller.tenant)
+    state.limiter.check(caller.limit_scope)
     return caller
 
 

@@ -1,0 +1,166 @@
+"""Access hardening (issue 35): rate limits per key, server-chosen checkpoints, per-route upstream keys and
+secrets kept out of logs; real uvicorn and the fake provider on loopback."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.api.conftest import proxy_settings
+from tests.condenser.live_server import serve
+
+TEXT = ("The Eiffel Tower is in Paris. It was finished in 1889. " * 3
+        + "Mount Fuji is the highest mountain in Japan. Berlin is the capital of Germany. " * 6)
+
+
+# --- 35.2: the rate limit counts the key, whatever sub-tenant header comes with it ----------------------
+
+def test_rate_limit_applies_to_key_across_subtenants(upstream):
+    from api.app import create_app
+
+    settings = proxy_settings(upstream[0], None, api_keys=["k1", "k2"], rate_limit_per_minute=3)
+    with serve(create_app(settings)) as url:
+        def call(key: str, team: str | None) -> int:
+            headers = {"Authorization": f"Bearer {key}"} | ({"X-Condenser-Tenant": team} if team else {})
+            return httpx.post(f"{url}/v1/compress", json={"context": TEXT, "method": "truncate", "rate": 0.5},
+                              headers=headers, timeout=60).status_code
+
+        codes = [call("k1", f"team-{i}") for i in range(6)]  # a new sub-tenant on every request
+        plain = call("k1", None)
+        other_key = call("k2", "team-0")
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3:] == [429, 429, 429]  # was 6 x 200: each sub-tenant had a window of its own
+    assert plain == 429  # the key's own calls share the same window
+    assert other_key == 200  # another key is not affected
+
+
+def test_subtenants_still_narrow_the_cache_scope():
+    from starlette.requests import Request
+
+    from api.access import identify
+    from api.settings import Settings
+
+    settings = Settings(api_keys=["k1"], redis_url=None, _env_file=None)
+
+    def caller(team: str | None):
+        headers = [(b"authorization", b"Bearer k1")] + ([(b"x-condenser-tenant", team.encode())] if team else [])
+        return identify(Request({"type": "http", "headers": headers}), settings)
+
+    a, b, none = caller("a"), caller("b"), caller(None)
+    assert a.tenant != b.tenant != none.tenant  # cache entries stay apart per sub-tenant
+    assert a.limit_scope == b.limit_scope == none.limit_scope == none.tenant  # one rate-limit window per key
+
+
+# --- 35.5: credentials in URLs, headers and bodies are masked in every log line ------------------------
+
+@pytest.mark.parametrize(("line", "secret"), [
+    ('127.0.0.1:5 - "GET /v1/models?api_key=sk-live-abc123XYZ&limit=2 HTTP/1.1" 200', "abc123XYZ"),
+    ("GET /v1/models?key=AIzaSyPLAIN0001&x=1", "AIzaSyPLAIN0001"),
+    ("GET /v1/x?access_token=tok0002&token=tok0003&secret=s0004", "tok000"),
+    ("headers {'authorization': 'Bearer opaque-0005', 'x-api-key': 'opaque-0006'}", "opaque-000"),
+    ('body {"api_key": "opaque-0007", "messages": []}', "opaque-0007"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGci"),
+    ("x-condenser-key: proxy-key-0008", "proxy-key-0008"),
+    ("upstream error for sk-ant-api03-0009abcdef", "0009abcdef"),
+    ("redis://default:pw-0010@redis:6379/0", "pw-0010"),
+])
+def test_redact_masks_keys_in_urls_headers_and_bodies(line, secret):
+    from api.redaction import redact
+
+    masked = redact(line)
+    assert secret not in masked and "***" in masked
+    assert redact(masked) == masked
+
+
+def test_redact_leaves_ordinary_text_alone():
+    from api.redaction import redact
+
+    for text in ("max_tokens=100 and 12 tokens: fine", "cache key for tenant k:1f2e", "POST /v1/compress 200"):
+        assert redact(text) == text
+
+
+@pytest.fixture
+def restore_logging():
+    """uvicorn reconfigures its loggers: put them back as they were for the rest of the session."""
+    names = ("uvicorn", "uvicorn.access", "uvicorn.error", "condenser", "condenser.api.upstream")
+    saved = {n: (list(lg.handlers), list(lg.filters), lg.level, lg.propagate, lg.disabled)
+             for n in names for lg in [logging.getLogger(n)]}
+    yield
+    for name, (handlers, filters, level, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:], logger.filters[:] = handlers, filters
+        logger.level, logger.propagate, logger.disabled = level, propagate, disabled
+
+
+@contextmanager
+def serve_logged(app, log_config):
+    """``app`` on uvicorn with its access log on, as ``condenser serve`` runs it; yields the base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=log_config, log_level="info", access_log=True))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _capture(logger_name: str) -> io.StringIO:
+    """Point the (first) handler of ``logger_name`` at a buffer."""
+    buffer = io.StringIO()
+    logging.getLogger(logger_name).handlers[0].setStream(buffer)
+    return buffer
+
+
+def test_query_string_keys_redacted_in_access_log(upstream, restore_logging):
+    from api.app import create_app
+    from api.server import log_config
+
+    secrets = ("sk-live-SECRET-1111", "tok-SECRET-2222", "sk-client-SECRET-3333", "hdr-SECRET-4444")
+    app = create_app(proxy_settings(upstream[0], None))
+    with serve_logged(app, log_config("info")) as url:  # exactly the logging `condenser serve` sets up
+        access, errors = _capture("uvicorn.access"), _capture("uvicorn")
+        condenser = logging.getLogger("condenser")
+        condenser.handlers[0].setStream(errors)
+        r = httpx.get(f"{url}/v1/models?api_key={secrets[0]}&token={secrets[1]}&limit=5",
+                      headers={"Authorization": f"Bearer {secrets[2]}"}, timeout=30)
+        assert r.status_code == 200
+        # a service logger created after start-up, logging a header dump and a body
+        logging.getLogger("condenser.api.later").warning("upstream refused %s / %s",
+                                                         {"x-api-key": secrets[3]}, f'{{"key": "{secrets[0]}"}}')
+    logged = access.getvalue() + errors.getvalue()
+    assert "/v1/models?api_key=***&token=***&limit=5" in logged  # the request line is kept, masked
+    assert "upstream refused" in logged
+    for secret in secrets:
+        assert secret not in logged
+
+
+def test_access_log_is_masked_under_any_server_logging(upstream, restore_logging):
+    """``create_app`` installs the filter itself: a host with its own logging set-up is covered too."""
+    from api.app import create_app
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = [handler]
+    access.setLevel(logging.INFO)
+    with serve_logged(create_app(proxy_settings(upstream[0], None)), None) as url:
+        httpx.get(f"{url}/v1/models?access_token=sk-proj-SECRET-5555", timeout=30)
+    assert "/v1/models?access_token=***" in buffer.getvalue()
+    assert "SECRET-5555" not in buffer.getvalue()
