@@ -15,6 +15,7 @@ import contextvars
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 import warnings
@@ -226,7 +227,14 @@ class Embedder:
         for i in range(0, len(texts), PREFETCH_SLICE):
             if _EXITING.is_set():
                 return
-            self._cached(texts[i : i + PREFETCH_SLICE], background=True)
+            try:
+                self._cached(texts[i : i + PREFETCH_SLICE], background=True)
+            except RuntimeError:
+                # the interpreter is exiting under a slice (its thread pools refuse new work): the vectors
+                # are only for a later call that will not come, so stop without a traceback
+                if _EXITING.is_set() or sys.is_finalizing():
+                    return
+                raise
 
     def _run_model(self, texts: list[str], background: bool) -> np.ndarray:
         """The model on ``texts``, one call at a time (fast tokenizers are not reentrant); a background
@@ -336,12 +344,19 @@ def get_embedder(model: str | None = None, backend: str | None = None, *, int8: 
 _LOADED: list[Embedder] = []
 
 
-@atexit.register
 def _stop_prefetching() -> None:
     """Let background prefetches finish their current slice, not their whole job, at exit."""
     _EXITING.set()
     for embedder in _LOADED:
         embedder.wait_prefetch(timeout=5.0)
+
+
+# At interpreter exit ``concurrent.futures`` shuts its thread pools (the ONNX encoder's among them) from a
+# threading exit hook, which runs before ``atexit``: stop the prefetch from a threading hook registered
+# after it (they run in reverse order), so the running slice still has its pool; ``atexit`` is the fallback.
+if hasattr(threading, "_register_atexit"):
+    threading._register_atexit(_stop_prefetching)
+atexit.register(_stop_prefetching)
 
 
 @lru_cache(maxsize=8)
