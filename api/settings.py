@@ -6,14 +6,16 @@ deployment: Redis on localhost (degraded to the in-process cache when it is abse
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Deployment settings of the Condenser service (environment prefix ``CONDENSER_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="CONDENSER_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a bad setting's error must not print the keys among the inputs
+    model_config = SettingsConfigDict(env_prefix="CONDENSER_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     # cache
     redis_url: str | None = Field("redis://127.0.0.1:6379/0",
@@ -42,7 +44,8 @@ class Settings(BaseSettings):
     anthropic_base_url: str = Field("https://api.anthropic.com/v1", description="upstream of /v1/messages")
     model_routes: dict[str, str] = Field(default_factory=dict,
                                          description='model prefix -> upstream base URL, e.g. {"mistral-": "https://api.mistral.ai/v1"}')
-    upstream_api_key: str | None = Field(None, description="provider key used when clients send a proxy key instead")
+    upstream_api_key: str | None = Field(None, description="the openai route's provider key for clients that send a "
+                                         "proxy key (upstream_api_keys.openai wins; never sent to another route)")
     upstream_timeout_s: float = Field(600.0, gt=0, description="read timeout towards the upstream")
     upstream_connect_timeout_s: float = Field(5.0, gt=0, description="connect timeout towards the upstream")
 
@@ -52,6 +55,27 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list, description="proxy keys; empty: no proxy auth")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per tenant per minute; 0: unlimited")
     tenant_header: str = Field("X-Condenser-Tenant", description="optional sub-tenant header, scoped under the key")
+
+    # upstream keys per route, and the checkpoints the API may load
+    upstream_api_keys: dict[str, str] = Field(
+        default_factory=dict, description='provider key per upstream route, sent only to that route when a client '
+        'authenticates with a proxy key: {"openai": "…", "anthropic": "…", "<a model_routes prefix>": "…"}; a route '
+        'without one refuses proxy-key callers (403)')
+    checkpoints: dict[str, str] = Field(
+        default_factory=dict, description='checkpoints the API may load, name -> folder or hub id, e.g. '
+        '{"llmlingua2": "/models/llmlingua2"}; a method uses the one named after it, a request may pick another '
+        'by name (options.checkpoint), never by path')
+
+    @model_validator(mode="after")
+    def _keys_name_routes(self) -> Settings:
+        """A provider key must name a route that exists, so a typo cannot leave a route keyless silently."""
+        builtin = {"openai", "anthropic"}
+        if clash := builtin & set(self.model_routes):
+            raise ValueError(f"model_routes prefixes {sorted(clash)} clash with the built-in route names")
+        if unknown := set(self.upstream_api_keys) - builtin - set(self.model_routes):
+            raise ValueError(f"upstream_api_keys names unknown routes {sorted(unknown)}; routes: openai, "
+                             f"anthropic or a model_routes prefix")
+        return self
 
     @field_validator("redis_url", "upstream_api_key", mode="before")
     @classmethod
@@ -65,4 +89,4 @@ class Settings(BaseSettings):
 
     def __repr_args__(self):  # never show keys in a repr (logs, tracebacks)
         for name, value in super().__repr_args__():
-            yield name, ("***" if name in {"api_keys", "upstream_api_key"} and value else value)
+            yield name, ("***" if name in {"api_keys", "upstream_api_key", "upstream_api_keys"} and value else value)

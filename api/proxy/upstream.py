@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import aiohttp
 from fastapi.responses import Response, StreamingResponse
@@ -28,19 +29,37 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 DROP_REQUEST = HOP_BY_HOP | {"accept-encoding", PROXY_KEY_HEADER}
 
 
-def _forward_headers(headers: Mapping[str, str], caller: Caller, settings: Settings, anthropic: bool) -> dict:
+def _forward_headers(headers: Mapping[str, str], caller: Caller, settings: Settings, anthropic: bool,
+                     provider_key: str | None = None) -> dict:
     out = {k: v for k, v in headers.items()
            if k.lower() not in DROP_REQUEST and not k.lower().startswith("x-condenser-")
            and k.lower() != settings.tenant_header.lower()}
     out["accept-encoding"] = "identity"  # relayed byte for byte: an event stream must not sit in a gzip buffer
-    if caller.swap_credential:  # the client authenticated with a proxy key: use the deployment's provider key
+    if caller.swap_credential:  # the client authenticated with a proxy key: use the route's own provider key
         out = {k: v for k, v in out.items() if k.lower() not in ("authorization", "x-api-key")}
-        if settings.upstream_api_key:
+        if provider_key:
             if anthropic:
-                out["x-api-key"] = settings.upstream_api_key
+                out["x-api-key"] = provider_key
             else:
-                out["authorization"] = f"Bearer {settings.upstream_api_key}"
+                out["authorization"] = f"Bearer {provider_key}"
     return out
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request goes: the route's name (``openai``, ``anthropic`` or a ``model_routes`` prefix) and URL."""
+
+    name: str
+    base_url: str
+
+
+def provider_key(settings: Settings, route: str) -> str | None:
+    """The deployment's provider key for ``route`` only: ``upstream_api_keys[route]``, or for the openai route
+    the older single ``upstream_api_key``. A key is never sent to a route it was not configured for."""
+    key = settings.upstream_api_keys.get(route)
+    if key is None and route == "openai":
+        key = settings.upstream_api_key
+    return key or None
 
 
 def _response_headers(headers: CIMultiDictProxy[str], extra: Mapping[str, str]) -> dict[str, str]:
@@ -77,25 +96,45 @@ class Upstream:
                 skip_auto_headers=("User-Agent",))
         return self._session
 
-    def base_url(self, anthropic: bool, model: str | None) -> str:
-        """The provider for a request: a model-prefix route, else the route's default upstream."""
+    def route(self, anthropic: bool, model: str | None) -> Route:
+        """The provider for a request: the longest matching model-prefix route, else the endpoint's default."""
         if model:
             prefixes = sorted((p for p in self.settings.model_routes if model.startswith(p)), key=len, reverse=True)
             if prefixes:
-                return self.settings.model_routes[prefixes[0]].rstrip("/")
-        return self.settings.anthropic_base_url if anthropic else self.settings.openai_base_url
+                return Route(prefixes[0], self.settings.model_routes[prefixes[0]].rstrip("/"))
+        if anthropic:
+            return Route("anthropic", self.settings.anthropic_base_url)
+        return Route("openai", self.settings.openai_base_url)
+
+    def base_url(self, anthropic: bool, model: str | None) -> str:
+        """The upstream URL of ``route(anthropic, model)``."""
+        return self.route(anthropic, model).base_url
+
+    def credential(self, caller: Caller, route: Route) -> str | None:
+        """The provider key to send for a proxy-key ``caller`` (None when the client's own credential goes);
+        403 naming the route when the deployment has no key for it."""
+        if not caller.swap_credential:
+            return None
+        key = provider_key(self.settings, route.name)
+        if key is None:
+            raise APIError(403, f"no provider key is configured for upstream route {route.name!r} "
+                           f"(CONDENSER_UPSTREAM_API_KEYS); send your own provider key with the proxy key in "
+                           f"{PROXY_KEY_HEADER}", type="permission_error")
+        return key
 
     async def forward(self, method: str, path: str, *, headers: Mapping[str, str], caller: Caller,
                       body: bytes | None = None, anthropic: bool = False, model: str | None = None,
                       query: str = "", extra_headers: Mapping[str, str] | None = None) -> Response:
         """Send the request upstream and return its answer as is (streamed when it is an event stream)."""
-        url = f"{self.base_url(anthropic, model)}{path}"
+        route = self.route(anthropic, model)
+        key = self.credential(caller, route)
+        url = f"{route.base_url}{path}"
         if query:
             url = f"{url}?{query}"
         try:
             upstream = await self.session.request(
                 method, url, data=body, allow_redirects=False,
-                headers=_forward_headers(headers, caller, self.settings, anthropic))
+                headers=_forward_headers(headers, caller, self.settings, anthropic, key))
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise APIError(504, f"upstream timed out ({type(exc).__name__})", type="upstream_timeout") from exc

@@ -164,3 +164,78 @@ def test_access_log_is_masked_under_any_server_logging(upstream, restore_logging
         httpx.get(f"{url}/v1/models?access_token=sk-proj-SECRET-5555", timeout=30)
     assert "/v1/models?access_token=***" in buffer.getvalue()
     assert "SECRET-5555" not in buffer.getvalue()
+
+
+# --- 35.4: a deployment's provider key goes to its own route only --------------------------------------
+
+def _chat(model: str) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5}
+
+
+def test_upstream_key_only_sent_to_its_route(upstream):
+    from api.app import create_app
+    from api.fake_upstream import create_fake_upstream
+
+    other = create_fake_upstream()
+    keys = {"openai": "sk-openai-ROUTE-1", "anthropic": "sk-anthropic-ROUTE-2"}
+    proxy_key = {"Authorization": "Bearer pk-1"}
+    with serve(other) as other_url:
+        settings = proxy_settings(upstream[0], None, api_keys=["pk-1"], upstream_api_keys=keys,
+                                  model_routes={"mistral-": f"{other_url}/v1"})
+        with serve(create_app(settings)) as url:
+            openai = httpx.post(f"{url}/v1/chat/completions", json=_chat("gpt-4o-mini"), headers=proxy_key)
+            openai_seen = upstream[1].state.seen[-1]["headers"]
+            anthropic = httpx.post(f"{url}/v1/messages", json=_chat("claude-x"), headers=proxy_key)
+            anthropic_seen = upstream[1].state.seen[-1]["headers"]
+            # the client picks the keyless route by its model prefix: refused, nothing sent there
+            keyless = httpx.post(f"{url}/v1/chat/completions", json=_chat("mistral-large"), headers=proxy_key)
+            keyless_anthropic = httpx.post(f"{url}/v1/messages", json=_chat("mistral-large"), headers=proxy_key)
+            # the client's own provider key (proxy key in X-Condenser-Key) still goes to that route
+            own = httpx.post(f"{url}/v1/chat/completions", json=_chat("mistral-large"),
+                             headers={"X-Condenser-Key": "pk-1", "Authorization": "Bearer sk-client-own-3"})
+    assert openai.status_code == anthropic.status_code == own.status_code == 200
+    assert openai_seen["authorization"] == f"Bearer {keys['openai']}" and "x-api-key" not in openai_seen
+    assert anthropic_seen["x-api-key"] == keys["anthropic"] and "authorization" not in anthropic_seen
+    for refused in (keyless, keyless_anthropic):
+        assert refused.status_code == 403 and "'mistral-'" in refused.json()["error"]["message"]
+    assert len(other.state.seen) == 1  # only the request that carried the client's own key
+    assert other.state.seen[0]["headers"]["authorization"] == "Bearer sk-client-own-3"
+    assert not any(k in str(other.state.seen) for k in keys.values())
+
+
+def test_model_route_gets_its_own_key_and_the_legacy_key_stays_on_openai(upstream):
+    from api.app import create_app
+    from api.fake_upstream import create_fake_upstream
+
+    other = create_fake_upstream()
+    proxy_key = {"Authorization": "Bearer pk-1"}
+    with serve(other) as other_url:
+        settings = proxy_settings(upstream[0], None, api_keys=["pk-1"], upstream_api_key="sk-legacy-4",
+                                  upstream_api_keys={"mistral-": "mk-mistral-5"},
+                                  model_routes={"mistral-": f"{other_url}/v1"})
+        with serve(create_app(settings)) as url:
+            routed = httpx.post(f"{url}/v1/chat/completions", json=_chat("mistral-small"), headers=proxy_key)
+            legacy = httpx.post(f"{url}/v1/chat/completions", json=_chat("gpt-4o"), headers=proxy_key)
+            legacy_seen = upstream[1].state.seen[-1]["headers"]
+            before = len(upstream[1].state.seen)
+            anthropic = httpx.post(f"{url}/v1/messages", json=_chat("claude-x"), headers=proxy_key)
+            models = httpx.get(f"{url}/v1/models", headers=proxy_key)
+            models_seen = upstream[1].state.seen[-1]["headers"]
+    assert routed.status_code == legacy.status_code == models.status_code == 200
+    assert other.state.seen[-1]["headers"]["authorization"] == "Bearer mk-mistral-5"
+    assert legacy_seen["authorization"] == models_seen["authorization"] == "Bearer sk-legacy-4"
+    # the single key of old is the openai route's only: the anthropic route no longer receives it
+    assert anthropic.status_code == 403 and "'anthropic'" in anthropic.json()["error"]["message"]
+    assert len(upstream[1].state.seen) == before + 1  # the refused request never reached the provider
+
+
+def test_keys_must_name_configured_routes():
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    with pytest.raises(ValidationError, match="unknown routes") as error:
+        Settings(_env_file=None, upstream_api_keys={"opneai": "sk-typo-SECRET-6"})
+    assert "sk-typo-SECRET-6" not in str(error.value)  # a settings error never prints a key
+    with pytest.raises(ValidationError, match="clash"):
+        Settings(_env_file=None, model_routes={"anthropic": "http://127.0.0.1:1/v1"})
