@@ -16,8 +16,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
+from compressor.document_filter import kept_documents
 from compressor.result import CompressionResult
 from compressor.tokens import count_tokens
 
@@ -36,18 +37,27 @@ META_PREFIX = "condenser_"
 class CondenserCompressor(BaseDocumentCompressor):
     """Question-aware compression of retrieved documents, to a rate or a token budget.
 
-    ``mode="per_document"`` gives every document its own budget (``rate`` / ``target_tokens`` each);
-    ``mode="joint"`` compresses all documents together to one budget, so the most relevant documents
-    keep more. Each returned document keeps its metadata and gains ``condenser_original_tokens``,
-    ``condenser_compressed_tokens`` (target-LLM tokens), ``condenser_relevance`` (mean score of the
-    kept spans, on the method's own scale; None when nothing was scored) and ``condenser_method``.
-    Documents that compress to nothing are dropped; the order of the rest is kept.
+    ``mode="joint"`` (the default) compresses all documents together to one budget, so the most relevant
+    documents keep more and irrelevant ones may vanish; ``mode="per_document"`` gives every document its
+    own budget (``rate`` / ``target_tokens`` each). ``top_n`` and ``min_relevance`` (alias
+    ``similarity_threshold``) drop whole documents first, as LangChain's ``EmbeddingsFilter`` does; in joint
+    mode their budget goes to the documents kept.
+
+    Each returned document keeps its metadata and gains ``condenser_original_tokens``,
+    ``condenser_compressed_tokens`` (target-LLM tokens), ``condenser_relevance`` (the retriever's cosine
+    between the question and the document's best sentence: one absolute scale across documents and calls,
+    ``compressor.document_filter``; None without a question), ``condenser_dropped`` (how many documents of
+    this call were not returned) and ``condenser_method``. A dropped document is simply not returned; the
+    order of the rest is kept.
     """
 
     method: str = "condenser"
     rate: float | None = Field(default=None, gt=0.0, le=1.0, description="fraction of tokens kept")
     target_tokens: int | None = Field(default=None, gt=0, description="token ceiling (per doc or joint)")
-    mode: Literal["per_document", "joint"] = "per_document"
+    mode: Literal["per_document", "joint"] = "joint"
+    top_n: int | None = Field(default=None, ge=1, description="keep at most this many documents")
+    min_relevance: float | None = Field(default=None, description="drop documents less relevant than this")
+    similarity_threshold: float | None = Field(default=None, description="EmbeddingsFilter's name of min_relevance")
     options: dict[str, Any] = Field(default_factory=dict, description="passed to compress() as **options")
     base_url: str | None = Field(default=None, description="a Condenser service; None runs in-process")
     api_key: SecretStr | None = None
@@ -55,17 +65,26 @@ class CondenserCompressor(BaseDocumentCompressor):
     retries: int = 2
     max_concurrency: int = Field(default=4, ge=1, description="parallel requests (async, remote, per doc)")
 
+    @model_validator(mode="after")
+    def _one_threshold(self) -> CondenserCompressor:
+        if self.similarity_threshold is not None:
+            if self.min_relevance is not None and self.min_relevance != self.similarity_threshold:
+                raise ValueError("give min_relevance or similarity_threshold (its alias), not both")
+            self.min_relevance = self.similarity_threshold
+        return self
+
     def compress_documents(self, documents: Sequence[Document], query: str,
                            callbacks: Callbacks | None = None) -> Sequence[Document]:
         """Compress ``documents`` for ``query`` (sync)."""
         docs, question = list(documents), query or None
         if self.base_url is None:
             run = self._compress_local
-            return self._assemble(docs, question, lambda ctx: run(ctx, question))
+            return self._assemble(docs, question, lambda ctx, extra: run(ctx, question, extra))
         from condenser.client import Client
 
         with Client(self.base_url, **self._client_args()) as client:
-            return self._assemble(docs, question, lambda ctx: client.compress(ctx, question, **self._args()))
+            return self._assemble(docs, question,
+                                  lambda ctx, extra: client.compress(ctx, question, **self._args(extra)))
 
     async def acompress_documents(self, documents: Sequence[Document], query: str,
                                   callbacks: Callbacks | None = None) -> Sequence[Document]:
@@ -80,51 +99,86 @@ class CondenserCompressor(BaseDocumentCompressor):
             if self.mode == "joint":
                 if not live:
                     return []
-                result = await client.compress([d.page_content for d in live], question, **self._args())
-                return _joint_documents(live, result)
+                result = await client.compress([d.page_content for d in live], question,
+                                                **self._args(self._joint_extra(question)))
+                return _joint_documents(live, result, len(docs))
             gate = asyncio.Semaphore(self.max_concurrency)
 
             async def one(doc: Document) -> CompressionResult:
                 async with gate:
-                    return await client.compress(doc.page_content, question, **self._args())
+                    return await client.compress(doc.page_content, question,
+                                                 **self._args(self._relevance_extra(question)))
 
             results = await asyncio.gather(*(one(d) for d in live))
-        return _per_document(live, list(results))
+        return self._per_document(live, list(results), len(docs))
 
     def _assemble(self, docs: list[Document], question: str | None, run: Any) -> list[Document]:
-        """Compress with ``run(context) -> CompressionResult`` in this compressor's mode."""
+        """Compress with ``run(context, extra options) -> CompressionResult`` in this compressor's mode."""
         live = [d for d in docs if d.page_content.strip()]  # empty documents compress to nothing
         if not live:
             return []
         if self.mode == "joint":
-            return _joint_documents(live, run([d.page_content for d in live]))
-        return _per_document(live, [run(d.page_content) for d in live])
+            return _joint_documents(live, run([d.page_content for d in live], self._joint_extra(question)),
+                                    len(docs))
+        extra = self._relevance_extra(question)
+        return self._per_document(live, [run(d.page_content, extra) for d in live], len(docs))
 
-    def _args(self) -> dict[str, Any]:
+    def _relevance_extra(self, question: str | None) -> dict[str, Any]:
+        """Options asking the pipeline for the documents' absolute relevance (needs a question)."""
+        return {"document_relevance": True} if question else {}
+
+    def _joint_extra(self, question: str | None) -> dict[str, Any]:
+        extra = self._relevance_extra(question)
+        if self.top_n is not None:
+            extra["top_n"] = self.top_n
+        if self.min_relevance is not None and question:
+            extra["min_relevance"] = self.min_relevance
+        return extra
+
+    def _per_document(self, docs: list[Document], results: list[CompressionResult],
+                      received: int) -> list[Document]:
+        """Each document with its own result; ``top_n`` / ``min_relevance`` applied on their relevance."""
+        scores = [_relevance(r, 0) for r in results]
+        known = None if any(s is None for s in scores) else scores
+        threshold = self.min_relevance if known is not None else None
+        keep = set(kept_documents(known, len(docs), self.top_n, threshold))
+        out = [_with_metadata(d, r.text, r, 0) if i in keep else None
+               for i, (d, r) in enumerate(zip(docs, results))]
+        return _counted_drops([d for d in out if d is not None], received)
+
+    def _args(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"rate": self.rate, "target_tokens": self.target_tokens, "method": self.method,
-                **self.options}
+                **self.options, **(extra or {})}
 
     def _client_args(self) -> dict[str, Any]:
         key = self.api_key.get_secret_value() if self.api_key else None
         return {"api_key": key, "timeout": self.timeout, "retries": self.retries}
 
-    def _compress_local(self, context: str | list[str], question: str | None) -> CompressionResult:
+    def _compress_local(self, context: str | list[str], question: str | None,
+                        extra: dict[str, Any]) -> CompressionResult:
         from compressor import compress
 
-        return compress(context, question, **self._args())
+        return compress(context, question, **self._args(extra))
 
 
-def _per_document(docs: list[Document], results: list[CompressionResult]) -> list[Document]:
-    """Each document with its own result; those compressed to nothing are dropped."""
-    out = (_with_metadata(d, r.text, r, 0) for d, r in zip(docs, results))
-    return [d for d in out if d is not None]
+def _relevance(result: CompressionResult, index: int) -> float | None:
+    """Document ``index``'s absolute relevance from ``result.info`` (None without a question)."""
+    scores = result.info.get("document_relevance")
+    return scores[index] if scores else None
 
 
-def _joint_documents(docs: list[Document], result: CompressionResult) -> list[Document]:
+def _joint_documents(docs: list[Document], result: CompressionResult, received: int) -> list[Document]:
     """Split one joint result back into its documents (``result.documents`` keeps the boundaries)."""
     texts = result.documents or [""] * len(docs)
     out = (_with_metadata(d, texts[i], result, i, joint=True) for i, d in enumerate(docs))
-    return [d for d in out if d is not None]
+    return _counted_drops([d for d in out if d is not None], received)
+
+
+def _counted_drops(out: list[Document], received: int) -> list[Document]:
+    """``out`` with ``condenser_dropped``: how many of the ``received`` documents were not returned."""
+    for doc in out:
+        doc.metadata[f"{META_PREFIX}dropped"] = received - len(out)
+    return out
 
 
 def _with_metadata(doc: Document, text: str, result: CompressionResult, index: int,
@@ -137,12 +191,11 @@ def _with_metadata(doc: Document, text: str, result: CompressionResult, index: i
         compressed = count_tokens(text, result.encoding)
     else:
         original, compressed = result.original_tokens, result.compressed_tokens
-    scores = [s.score for s in result.kept if s.doc == index and s.score is not None]
     metadata = {
         **doc.metadata,
         f"{META_PREFIX}original_tokens": original,
         f"{META_PREFIX}compressed_tokens": compressed,
-        f"{META_PREFIX}relevance": sum(scores) / len(scores) if scores else None,
+        f"{META_PREFIX}relevance": _relevance(result, index),
         f"{META_PREFIX}method": result.method,
     }
     return Document(page_content=text, metadata=metadata, id=doc.id)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from compressor.budget import fit, join_documents, resolve_budget
+from compressor.document_filter import FILTER_OPTIONS, run_with_document_filter
 from compressor.instruction import run_with_instruction
 from compressor.methods.base import Method, Region, Request
 from compressor.registry import get_method
@@ -89,6 +90,8 @@ class Pipeline:
         """Compress ``context`` for ``query``; see ``compressor.compress`` for the contract."""
         if options.get("instruction") is not None:  # LLMLingua's protected instruction
             return run_with_instruction(self, context, query, rate, target_tokens, method, options)
+        if any(options.get(k) is not None for k in FILTER_OPTIONS):  # documents scored, filtered
+            return run_with_document_filter(self, context, query, rate, target_tokens, method, options)
         checked = self._check(context, query, rate, target_tokens, method, options)
         return record_call(self._finish(self._prepare(checked)), checked.pipeline_opts.get("model"))
 

@@ -31,7 +31,7 @@ except ImportError:  # older layouts kept it in langchain itself
 # Query-aware but model-free (BM25 only, no dense coarse stage), so the tests take milliseconds.
 BM25 = {"method": "extractive", "options": {"dense_weight": 0.0, "coarse": False}}
 CONDENSER_KEYS = {"condenser_original_tokens", "condenser_compressed_tokens", "condenser_relevance",
-                  "condenser_method"}
+                  "condenser_method", "condenser_dropped"}
 
 
 class ListRetriever(BaseRetriever):
@@ -66,7 +66,8 @@ def assert_pieces_of(original: str, compressed: str) -> None:
 
 def test_per_document_budget_keeps_and_extends_metadata(items):
     docs = documents(items[0])
-    out = CondenserCompressor(rate=0.3, **BM25).compress_documents(docs, items[0]["question"])
+    out = CondenserCompressor(rate=0.3, mode="per_document", **BM25).compress_documents(
+        docs, items[0]["question"])
     assert len(out) == len(docs)
     for before, after in zip(docs, out):
         meta = after.metadata
@@ -75,7 +76,7 @@ def test_per_document_budget_keeps_and_extends_metadata(items):
         assert meta["condenser_original_tokens"] == count_tokens(before.page_content)
         assert meta["condenser_compressed_tokens"] == count_tokens(after.page_content)
         assert meta["condenser_compressed_tokens"] <= math.ceil(0.3 * meta["condenser_original_tokens"])
-        assert 0.0 <= meta["condenser_relevance"] <= 1.0
+        assert 0.0 <= meta["condenser_relevance"] <= 1.0 and meta["condenser_dropped"] == 0
         assert_pieces_of(before.page_content, after.page_content)
     assert "condenser_method" not in docs[0].metadata  # the input documents are not mutated
 
@@ -110,7 +111,7 @@ def test_joint_mode_keeps_the_overlap_of_retrieved_chunks_once(items):
 def test_blank_documents_are_dropped_and_empty_input_is_fine(items):
     docs = documents(items[0])[:3] + [Document(page_content="  \n ", metadata={"title": "blank"})]
     titles = [d.metadata["title"] for d in docs[:3]]
-    per_doc = CondenserCompressor(method="truncate", rate=0.5).compress_documents(docs, "q")
+    per_doc = CondenserCompressor(method="truncate", rate=0.5, mode="per_document").compress_documents(docs, "q")
     assert [d.metadata["title"] for d in per_doc] == titles
     joint = CondenserCompressor(method="truncate", rate=0.5, mode="joint").compress_documents(docs, "q")
     assert [d.metadata["title"] for d in joint] == titles[:len(joint)] and len(joint) < 3  # the tail is cut
@@ -119,7 +120,7 @@ def test_blank_documents_are_dropped_and_empty_input_is_fine(items):
 
 def test_defaults_and_validation():
     default = CondenserCompressor()
-    assert (default.method, default.mode, default.base_url) == ("condenser", "per_document", None)
+    assert (default.method, default.mode, default.base_url) == ("condenser", "joint", None)
     with pytest.raises(ValidationError):
         CondenserCompressor(rate=1.5)
     with pytest.raises(ValidationError):
@@ -206,3 +207,64 @@ def test_no_argument_compressor_runs_the_default_method_in_process(items):
                                                                                   item["question"])
     assert out and out[0].metadata["condenser_method"] == "condenser"
     assert gold_titles(item) & {d.metadata["title"] for d in out}
+
+
+def test_relevance_is_absolute_across_documents_and_calls(items):
+    """Issue 32.2: a document's relevance does not depend on its companions (no per-call rescaling)."""
+    item = items[0]
+    docs, question = documents(item), item["question"]
+
+    def relevance(out):
+        return {d.id: d.metadata["condenser_relevance"] for d in out}
+
+    together = relevance(CondenserCompressor(rate=1.0, **BM25).compress_documents(docs, question))
+    pair = relevance(CondenserCompressor(rate=1.0, **BM25).compress_documents(docs[:2], question))
+    per_doc = relevance(CondenserCompressor(rate=1.0, mode="per_document", **BM25).compress_documents(
+        docs, question))
+    assert len(together) == len(per_doc) == len(docs) and len(pair) == 2
+    assert all(per_doc[k] == pytest.approx(v, abs=1e-5) for k, v in together.items())
+    assert all(together[k] == pytest.approx(v, abs=1e-5) for k, v in pair.items())
+    titles = {d.id: d.metadata["title"] for d in docs}
+    gold = [v for k, v in together.items() if titles[k] in gold_titles(item)]
+    other = sorted(v for k, v in together.items() if titles[k] not in gold_titles(item))
+    assert max(gold) > other[len(other) // 2]  # a gold paragraph beats the median distractor
+
+
+@pytest.mark.parametrize("mode", ["joint", "per_document"])
+def test_top_n_keeps_the_most_relevant_documents_and_reports_the_drops(items, mode):
+    item = items[1]
+    docs = documents(item)
+    scored = CondenserCompressor(rate=1.0, mode="per_document", **BM25).compress_documents(docs, item["question"])
+    ranking = sorted(scored, key=lambda d: -d.metadata["condenser_relevance"])
+    out = CondenserCompressor(rate=0.5, mode=mode, top_n=3, **BM25).compress_documents(docs, item["question"])
+    assert {d.id for d in out} <= {d.id for d in ranking[:3]} and len(out) >= 2
+    assert all(d.metadata["condenser_dropped"] == len(docs) - len(out) for d in out)
+    order = [d.id for d in docs]
+    assert [d.id for d in out] == sorted((d.id for d in out), key=order.index)
+
+
+def test_min_relevance_and_its_embeddings_filter_alias(items):
+    item = items[2]
+    docs = documents(item)
+    scores = sorted(d.metadata["condenser_relevance"] for d in CondenserCompressor(
+        rate=1.0, mode="per_document", **BM25).compress_documents(docs, item["question"]))
+    cut = scores[len(scores) // 2]
+    out = CondenserCompressor(rate=0.5, min_relevance=cut, **BM25).compress_documents(docs, item["question"])
+    alias = CondenserCompressor(rate=0.5, similarity_threshold=cut, **BM25).compress_documents(
+        docs, item["question"])
+    assert out and all(d.metadata["condenser_relevance"] >= cut for d in out)
+    assert [(d.page_content, d.metadata) for d in alias] == [(d.page_content, d.metadata) for d in out]
+    with pytest.raises(ValidationError):
+        CondenserCompressor(min_relevance=0.2, similarity_threshold=0.5)
+
+
+def test_joint_default_keeps_a_short_relevant_document_whole(items):
+    """Issue 32.2: per document, a short document's own 20 % cannot hold its one fact; jointly it can."""
+    item = items[0]
+    fact = Document(page_content="The Jayhawks' mascot is named Big Jay.", id="fact")
+    docs = [*documents(item), fact]
+    question = "What is the name of the Jayhawks' mascot?"
+    joint = CondenserCompressor(rate=0.2, **BM25).compress_documents(docs, question)
+    assert any("Big Jay" in d.page_content for d in joint)
+    per_doc = CondenserCompressor(rate=0.2, mode="per_document", **BM25).compress_documents(docs, question)
+    assert not any("Big Jay" in d.page_content for d in per_doc)
