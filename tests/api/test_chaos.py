@@ -1,0 +1,204 @@
+"""Chaos and abuse: the real service (uvicorn process), a real redis-server and the fake provider, on loopback.
+
+One bounded run (``benchmarks.chaos``: five phases of ``CONDENSER_CHAOS_SECONDS`` each, default 5) sends
+concurrent cache hits, misses and streams while the provider fails and Redis is frozen, killed and restarted;
+the tests below read its report. ``pytest -s`` prints the table; ``python benchmarks/chaos.py`` is the long
+mode. The first tests check the fake provider itself, which the run relies on to tell right from garbled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from api.fake_upstream import create_fake_upstream, reply_text, stream_pieces
+
+SECRET = "sk-chaos-SECRET-never-echoed"
+
+
+@pytest.fixture()
+def fake():
+    with TestClient(create_fake_upstream()) as client:
+        yield client
+
+
+def _chat(stream: bool = False, model: str = "gpt-4o-mini") -> dict:
+    return {"model": model, "stream": stream, "messages": [
+        {"role": "system", "content": "Some long context. " * 20}, {"role": "user", "content": "Who?"}]}
+
+
+def _sse_data(text: str) -> list[dict]:
+    return [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
+
+
+def test_fake_upstream_answers_in_words_and_reports_what_it_received(fake):
+    raw = json.dumps(_chat()).encode()
+    r = fake.post("/v1/chat/completions", content=raw, headers={"authorization": f"Bearer {SECRET}",
+                                                                 "x-trace": "t-1", "content-type": "application/json"})
+    answer = r.json()
+    received, text = answer["received"], answer["choices"][0]["message"]["content"]
+    assert received["body_sha256"] == hashlib.sha256(raw).hexdigest() == r.headers["x-fake-body-sha256"]
+    assert [(m["role"], m["chars"]) for m in received["messages"]] == [("system", 380), ("user", 4)]
+    assert received["messages"][1]["sha256"] == hashlib.sha256(b"Who?").hexdigest()
+    assert received["headers"]["x-trace"] == "t-1" and received["credentials"] == ["authorization"]
+    assert SECRET not in r.text  # the credential arrived, and is named, never echoed
+    assert text == reply_text(received) and text.startswith("received 384 characters in 2 messages; ")
+    assert re.fullmatch(r"[a-z0-9 ;]+\.", text) and len(text.split()) >= 20  # readable words, not bytes
+
+
+def test_fake_upstream_streams_whole_words_in_order(fake):
+    r = fake.post("/v1/chat/completions", json=_chat(stream=True))
+    chunks = _sse_data(r.text)
+    pieces = [c["choices"][0]["delta"]["content"] for c in chunks]
+    text = reply_text(chunks[0]["received"])
+    assert pieces == stream_pieces(text) and "".join(pieces) == text and len(pieces) == 4
+    assert all(p.endswith(" ") for p in pieces[:-1])  # cut between words
+    assert r.text.rstrip().endswith("data: [DONE]")
+    body = {"model": "claude", "max_tokens": 9, "stream": True, "system": "Context. " * 30,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Who?"}]}]}
+    events = _sse_data(fake.post("/v1/messages", json=body).text)
+    assert [e["type"] for e in events] == ["message_start", "content_block_start"] + ["content_block_delta"] * 4 + [
+        "content_block_stop", "message_delta", "message_stop"]
+    received = events[0]["message"]["received"]
+    assert [m["chars"] for m in received["messages"]] == [270, 4]
+    assert "".join(e["delta"]["text"] for e in events[2:6]) == reply_text(received)
+
+
+def test_fake_upstream_fails_on_request_by_model_header_or_plan(fake):
+    r = fake.post("/v1/chat/completions", json=_chat(), headers={"x-fake-fault": "fail-429"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "1"
+    assert r.json()["error"]["message"] == "fake upstream failure 429"
+    assert fake.post("/v1/messages", json=_chat(model="fail-503")).status_code == 503
+    plan = fake.post("/_control/faults", json={"faults": ["fail-502", "fail-500"], "every": 2}).json()
+    assert plan["faults"] == ["fail-502", "fail-500"]
+    statuses = [fake.post("/v1/chat/completions", json=_chat()).status_code for _ in range(6)]
+    assert statuses == [200, 502, 200, 500, 200, 502]
+    assert fake.get("/_control/faults").json()["injected"] == {"fail-502": 2, "fail-500": 1}
+    assert fake.post("/_control/faults", json={"faults": ["explode"]}).status_code == 400
+    fake.post("/_control/faults", json={"faults": []})
+    assert fake.post("/v1/chat/completions", json=_chat()).status_code == 200
+
+
+def test_fake_upstream_cuts_a_stream_and_a_body_half_way(fake):
+    for stream in (True, False):
+        with pytest.raises((ConnectionResetError, httpx.HTTPError)):
+            fake.post("/v1/chat/completions", json=_chat(stream=stream), headers={"x-fake-fault": "cut"})
+
+
+def test_the_chaos_checker_tells_whole_answers_from_garbled_ones(fake):
+    """What the chaos run counts as correct, a documented error or lost: judged on real provider answers."""
+    from benchmarks.chaos import ChaosConfig, Traffic, Verdict
+
+    context, question, nonce = "Long context here. " * 40, "Who?", "run-7"
+    checker = Traffic(ChaosConfig(), "http://127.0.0.1:9")
+
+    def answer(api: str, stream: bool, **headers: str) -> tuple[int, httpx.Headers, bytes]:
+        body = _chat(stream) | {"messages": [{"role": "system", "content": context},
+                                             {"role": "user", "content": question}]}
+        if api == "anthropic":
+            body = {"model": "claude", "max_tokens": 9, "stream": stream, "system": context,
+                    "messages": body["messages"][1:]}
+        path = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
+        r = fake.post(path, json=body, headers={"x-chaos-id": nonce, **headers})
+        return r.status_code, httpx.Headers({**r.headers, "x-condenser-compression": "skipped"}), r.content
+
+    def verdict(status: int, headers: httpx.Headers, raw: bytes, api: str = "openai", sent: str = nonce) -> str:
+        try:
+            checker.check_chat(status, headers, raw, api, context, question, sent, hit=False)
+        except Verdict as v:
+            return v.outcome
+        return "correct"
+
+    for api in ("openai", "anthropic"):
+        for stream in (False, True):
+            got = answer(api, stream)
+            assert verdict(*got, api=api) == "correct"
+            assert verdict(*got, api=api, sent="run-8") == "bad"  # another request's answer
+    status, headers, raw = answer("openai", True)
+    events = raw.split(b"\n\n")
+    error_event = b'event: error\ndata: {"error": {"message": "upstream stream interrupted", "type": "x"}}\n\n'
+    assert verdict(status, headers, b"\n\n".join(events[:1] + events[2:])) == "bad"  # a piece lost
+    assert verdict(status, headers, b"\n\n".join([events[0], events[2], events[1], *events[3:]])) == "bad"
+    assert verdict(status, headers, b"\n\n".join(events[:3]) + b"\n\n") == "bad"  # stops, says nothing
+    assert verdict(status, headers, b"\n\n".join(events[:3]) + b"\n\n" + error_event) == "error"
+    status, headers, raw = answer("openai", False)
+    changed = json.loads(raw)
+    changed["choices"][0]["message"]["content"] = changed["choices"][0]["message"]["content"].replace(";", ",")
+    assert verdict(status, headers, json.dumps(changed).encode()) == "bad"  # one character changed
+    applied = httpx.Headers({**headers, "x-condenser-compression": "applied"})
+    assert verdict(status, applied, raw) == "bad"  # said compressed, but the provider got it whole
+    assert verdict(*answer("openai", False, **{"x-fake-fault": "fail-503"})) == "error"  # passed through
+    assert verdict(500, headers, b'{"error": {"message": "internal error", "type": "server_error"}}') == "bad"
+    assert verdict(504, headers, b'{"error": {"message": "upstream timed out", "type": "upstream_timeout"}}') \
+        == "error"
+
+
+# --- the chaos run ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chaos_report():
+    """One bounded chaos run (a few tens of seconds), shared by the tests that read it."""
+    from benchmarks.chaos import ChaosConfig, chaos, table
+
+    cfg = ChaosConfig(phase_s=float(os.environ.get("CONDENSER_CHAOS_SECONDS", "5")),
+                      concurrency=int(os.environ.get("CONDENSER_CHAOS_CONCURRENCY", "8")))
+    try:
+        report = chaos(cfg)
+    except FileNotFoundError as exc:  # no redis-server binary
+        pytest.skip(str(exc))
+    print(f"\nchaos run, {cfg.phase_s:g} s per phase, concurrency {cfg.concurrency}, method {cfg.method}\n")
+    print(table(report))
+    return report
+
+
+def _phases(report: dict) -> dict[str, dict]:
+    return {p["name"]: p for p in report["phases"]}
+
+
+@pytest.mark.redis
+def test_every_answer_is_correct_or_a_documented_error(chaos_report):
+    examples = json.dumps(chaos_report["bad_examples"][:5], indent=1)
+    for phase in chaos_report["phases"]:
+        assert phase["requests"] >= 20, phase  # the phase ran
+        assert phase["lost_or_garbled"] == 0, f"{phase['name']}: {examples}"
+        assert phase["hung"] == 0, f"{phase['name']}: {examples}"
+        assert phase["max_latency_s"] <= chaos_report["config"]["client_timeout_s"]
+
+
+@pytest.mark.redis
+def test_redis_faults_never_fail_a_request(chaos_report):
+    """Redis is optional at every moment: frozen, killed or restarted, every answer is still right."""
+    for name in ("baseline", "redis frozen", "redis killed", "redis restarted"):
+        phase = _phases(chaos_report)[name]
+        assert phase["correct"] == phase["requests"], phase
+
+
+@pytest.mark.redis
+def test_upstream_faults_come_back_as_documented_errors(chaos_report):
+    phase = _phases(chaos_report)["upstream faults"]
+    assert phase["documented_errors"] > 0 and phase["correct"] > 0, phase
+    assert set(phase["upstream_faults"]) == set(chaos_report["config"]["faults"])  # each kind was met
+
+
+@pytest.mark.redis
+def test_caching_and_readiness_resume_after_redis_returns(chaos_report):
+    assert _phases(chaos_report)["redis killed"]["readyz"] == "degraded"
+    assert chaos_report["ready_after_restart"] == "ready"
+    resume = chaos_report["resume"]
+    assert resume["resumed"], resume  # a new compression was found in Redis after the restart
+    assert resume["seconds"] <= chaos_report["config"]["redis_retry_s"] + 5, resume
+
+
+@pytest.mark.redis
+@pytest.mark.xfail(strict=False, reason="issue 35.6: after a Redis restart the first use of each pooled "
+                   "connection fails and Redis is skipped for redis_retry_s, so those compressions are not stored")
+def test_first_compression_after_redis_restart_is_stored(chaos_report):
+    """Issue 35.6: a pooled connection the restart dropped is retried, not counted as Redis being down."""
+    assert chaos_report["resume"]["compressions_not_stored"] == 0, chaos_report["resume"]
