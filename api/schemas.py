@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.limits import MAX_TARGET_TOKENS
 from compressor import CompressionResult, available_methods
 
 
@@ -19,8 +20,8 @@ class CompressRequest(BaseModel):
     context: str | list[str] = Field(description="the text, or a list of documents compressed jointly")
     query: str | None = Field(None, description="the question; omit for question-agnostic compression")
     rate: float | None = Field(None, gt=0, le=1, description="fraction of tokens kept (default: the service's)")
-    target_tokens: int | None = Field(None, ge=1, le=1_000_000_000,
-                                      description="exact token budget instead of a rate")
+    target_tokens: int | None = Field(None, ge=1, le=MAX_TARGET_TOKENS,
+                                      description=f"exact token budget instead of a rate (at most {MAX_TARGET_TOKENS:,})")
     method: str | None = Field(None, description="compression method (GET /v1/methods); default: the service's")
     options: dict[str, Any] = Field(default_factory=dict, description="method options, e.g. {\"model\": \"gpt-4o\"}")
 
@@ -80,6 +81,14 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class MethodInfo(BaseModel):
+    name: str
+    description: str
+    ready: bool = Field(description="whether it can run now (a method that needs a checkpoint it lacks is not)")
+    detail: str = Field(description="what it runs on, or the checkpoint it needs and how to give one")
+
+
 class MethodsResponse(BaseModel):
     methods: list[str]
     default: str
+    details: list[MethodInfo] = Field(default_factory=list, description="per method: description and readiness")

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per tenant per minute; 0: unlimited")
     tenant_header: str = Field("X-Condenser-Tenant", description="optional sub-tenant header, scoped under the key")
 
+    # input limits, checked before a body is parsed
+    max_json_depth: int = Field(64, ge=2, le=200, description="request bodies nesting arrays/objects deeper get 400 "
+                                "(at most 200: the JSON library refuses deeper)")
+    max_messages: int = Field(4096, ge=1, description="proxy: more messages in one request get 413")
+    max_parts: int = Field(16384, ge=1, description="proxy: more content parts (strings and blocks) in one request "
+                           "get 413")
+    max_headers: int = Field(100, ge=16, description="requests with more headers get 431")
+    max_header_bytes: int = Field(32768, ge=1024, description="requests whose headers (names and values) take more "
+                                  "bytes get 431")
+
     # upstream keys per route, and the checkpoints the API may load
     upstream_api_keys: dict[str, str] = Field(
         default_factory=dict, description='provider key per upstream route, sent only to that route when a client '

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.errors import APIError
+from api.limits import MAX_TARGET_TOKENS
 from api.settings import Settings
 from compressor import available_methods
 
@@ -28,7 +29,7 @@ class Controls(BaseModel):
 
     bypass: bool = False
     rate: float | None = Field(None, gt=0, le=1)
-    target_tokens: int | None = Field(None, ge=1, description="budget for each compressed part")
+    target_tokens: int | None = Field(None, ge=1, le=MAX_TARGET_TOKENS, description="budget for each compressed part")
     method: str | None = None
     min_tokens: int | None = Field(None, ge=0)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 from fastapi.responses import Response, StreamingResponse
-from multidict import CIMultiDictProxy
 
 from api.access import PROXY_KEY_HEADER, Caller
 from api.errors import APIError
@@ -29,9 +28,22 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 DROP_REQUEST = HOP_BY_HOP | {"accept-encoding", PROXY_KEY_HEADER}
 
 
+def _as_sent(name: str, value: str) -> str:
+    """A request header's value as aiohttp must be given it to send the client's bytes unchanged.
+
+    Starlette decodes header bytes as latin-1 and aiohttp encodes values as UTF-8, so the bytes are read
+    back as UTF-8; bytes that are not UTF-8 cannot go through aiohttp unchanged and are refused (400).
+    """
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        raise APIError(400, f"header {name} is not UTF-8; it cannot be forwarded byte for byte",
+                       param=name) from None
+
+
 def _forward_headers(headers: Mapping[str, str], caller: Caller, settings: Settings, anthropic: bool,
                      provider_key: str | None = None) -> dict:
-    out = {k: v for k, v in headers.items()
+    out = {k: _as_sent(k, v) for k, v in headers.items()
            if k.lower() not in DROP_REQUEST and not k.lower().startswith("x-condenser-")
            and k.lower() != settings.tenant_header.lower()}
     out["accept-encoding"] = "identity"  # relayed byte for byte: an event stream must not sit in a gzip buffer
@@ -62,8 +74,10 @@ def provider_key(settings: Settings, route: str) -> str | None:
     return key or None
 
 
-def _response_headers(headers: CIMultiDictProxy[str], extra: Mapping[str, str]) -> dict[str, str]:
-    out = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
+def _response_headers(raw: Iterable[tuple[bytes, bytes]], extra: Mapping[str, str]) -> dict[str, str]:
+    # latin-1 both ways (aiohttp's raw bytes in, Starlette's encoding out): the provider's bytes, unchanged
+    headers = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+    out = {k: v for k, v in headers if k.lower() not in HOP_BY_HOP}
     out.update(extra)
     return out
 
@@ -143,7 +157,7 @@ class Upstream:
             raise APIError(502, f"upstream unreachable ({type(exc).__name__})", type="upstream_error") from exc
         if upstream.status >= 400:
             self.metrics.upstream_errors.labels(f"http_{upstream.status // 100}xx").inc()
-        headers_out = _response_headers(upstream.headers, extra_headers or {})
+        headers_out = _response_headers(upstream.raw_headers, extra_headers or {})
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
             return StreamingResponse(self._relay(upstream), status_code=upstream.status, headers=headers_out)
         try:

@@ -15,8 +15,10 @@ from fastapi.responses import Response
 
 from api.access import Caller
 from api.errors import APIError
+from api.limits import check_chat
 from api.proxy.controls import BODY_FIELD, controls_of
 from api.proxy.rewrite import compress_request
+from api.settings import Settings
 from api.state import CallerDep, state_of
 
 log = logging.getLogger("condenser.api.proxy")
@@ -42,10 +44,13 @@ def _parse(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _check(body: dict[str, Any]) -> dict[str, Any]:
-    """The few fields the proxy reads; everything else is the provider's business."""
+def _check(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The few fields the proxy reads, and the message and part counts; the rest is the provider's business."""
     if not isinstance(body.get("messages"), list):
         raise APIError(400, "messages must be a list of messages", param="messages")
+    refused = check_chat(body, settings.max_messages, settings.max_parts)
+    if refused is not None:
+        raise APIError(refused.status, refused.message, param=refused.param)
     if "model" in body and not isinstance(body["model"], str):
         raise APIError(400, "model must be a string", param="model")
     return body
@@ -53,7 +58,7 @@ def _check(body: dict[str, Any]) -> dict[str, Any]:
 
 async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bool) -> Response:
     state = state_of(request)
-    body = _check(_parse(await request.body()))
+    body = _check(_parse(await request.body()), state.settings)
     controls = controls_of(request.headers, body, state.settings)
     status, extra = "bypassed", {}
     if not controls.bypass:
@@ -61,9 +66,9 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
             outcome = await compress_request(body, anthropic, controls, state.service, caller.tenant)
             status = "applied" if outcome else "skipped"
             extra = outcome.headers(status) if outcome else {}
-        except APIError:
-            raise
-        except Exception as exc:  # the compressor's failure is not the client's: forward the original
+        except Exception as exc:  # the controls were checked above: what fails now is the compressor, not the client
+            if isinstance(exc, APIError) and exc.status in (429, 503):
+                raise  # a capacity answer (overloaded) is the service's verdict, not a compressor failure
             if not state.settings.fail_open:
                 raise APIError(503, f"compression failed ({type(exc).__name__}); fail-closed is configured",
                                type="compression_error") from exc
