@@ -62,6 +62,9 @@ class PipelineConfig(BaseModel):
                               "of a span runs of at least this many words a kept span holds; 0 keeps "
                               "repeats")
     coarse: CoarseConfig = Field(default_factory=CoarseConfig)
+    anatomy: bool = Field(True, description="keep a prompt's instructions, question and scaffolding (document "
+                          "labels, XML tags, headings of kept sections) whole and compress only its context "
+                          "(compressor.anatomy); false: everything is context, except <keep> and keep=")
     method_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="default options per method, e.g. {condenser: {quantize: true, dense_weight: 0}} for the "

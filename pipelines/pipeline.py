@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from compressor.budget import fit, join_documents, resolve_budget
+from compressor.budget import fit, join_documents
 from compressor.document_filter import FILTER_OPTIONS, run_with_document_filter
 from compressor.instruction import run_with_instruction
 from compressor.methods.base import Method, Region, Request
@@ -27,6 +27,7 @@ from compressor.validation import (
     resolve_aliases,
 )
 from pipelines.config import PipelineConfig
+from pipelines.protection import FORCED_SCORE, Protection, protect, with_headings
 from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
 from retriever.pages import PageRetriever
@@ -34,7 +35,7 @@ from retriever.pages import PageRetriever
 #: inputs ``run_many`` prepares together: their sentence vectors stay well within the embedder's cache
 BATCH_INPUTS = 256
 #: options every method accepts; they steer the pipeline rather than the method
-PIPELINE_OPTIONS = frozenset({"encoding", "model", "coarse", "repeat_words"})
+PIPELINE_OPTIONS = frozenset({"encoding", "model", "coarse", "repeat_words", "keep", "anatomy"})
 
 
 @dataclass
@@ -49,6 +50,8 @@ class _Job:
     timings: dict[str, float]
     #: the ``repeat_words`` in force for this input (0: repeats are kept)
     repeat_words: int = 0
+    #: the prompt anatomy: instructions, question and scaffolding kept whole (``pipelines.protection``)
+    protection: Protection | None = None
 
 
 @dataclass
@@ -188,6 +191,7 @@ class Pipeline:
         check_options(name, impl.options, options)
         if "repeat_words" in pipeline_opts:
             check_count("repeat_words", pipeline_opts["repeat_words"])
+        _check_anatomy_options(pipeline_opts)
         return _Checked(documents, is_list, query, rate, target_tokens, name, impl, options, pipeline_opts)
 
     def _prepare(self, c: _Checked) -> _Job | CompressionResult:
@@ -195,17 +199,27 @@ class Pipeline:
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             encoding = self._encoding(c.pipeline_opts)
-            original_text = join_documents(c.documents)
+            # --- prompt anatomy (H7): keep markers removed, protected pieces found, budget on the rest
+            with _timed(timings, "anatomy"):
+                protection = protect(c.documents, c.query, c.pipeline_opts.get("keep") or [], encoding,
+                                     c.pipeline_opts.get("anatomy", self.config.anatomy))
+            documents = protection.anatomy.documents
+            # ---
+            original_text = join_documents(documents)
             original = count_tokens(original_text, encoding)
             rate = self.config.rate if c.rate is None and c.target_tokens is None else c.rate
-            budget = resolve_budget(original, rate, c.target_tokens)
+            budget = protection.budget(original, rate, c.target_tokens)
             if original <= budget:
-                return self._unchanged(c.documents, c.is_list, original_text, original, c.name, budget,
-                                       encoding, timings)
+                result = self._unchanged(documents, c.is_list, original_text, original, c.name, budget,
+                                         encoding, timings)
+                if protection.active:
+                    result.info["anatomy"] = protection.info(budget)
+                return result
             repeats = c.pipeline_opts.get("repeat_words", self.config.repeat_words)
-            request, chunked = self._request(c.impl, c.documents, c.query, budget, encoding, c.options,
+            request, chunked = self._request(c.impl, documents, c.query, budget, encoding, c.options,
                                              c.pipeline_opts.get("coarse"), original, timings, repeats)
-        return _Job(c.impl, request, chunked, original, c.is_list, timings, repeats)
+        return _Job(c.impl, request, chunked, original, c.is_list, timings, repeats,
+                    protection if protection.active else None)
 
     def _finish(self, job: _Job | CompressionResult) -> CompressionResult:
         """The method's candidates of a prepared job, fitted to its budget."""
@@ -266,9 +280,26 @@ class Pipeline:
         with _timed(timings, "fit"):
             protected = [(u.doc, u.start, u.end) for u in chunked.units if u.atomic]
             repeats = job.repeat_words if job.impl.drops_repeats else 0
-            fitted = fit(request.documents, candidates, request.budget, request.encoding,
-                         json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=protected,
-                         repeat_words=repeats)
+
+            def fitted_with(protection: Protection | None):
+                chosen = protection.candidates(candidates) if protection else candidates
+                ranges = protected + protection.ranges() if protection else protected
+                return fit(request.documents, chosen, request.budget, request.encoding,
+                           json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=ranges,
+                           repeat_words=repeats)
+
+            fitted = fitted_with(job.protection)
+            # --- prompt anatomy (H7): a Markdown section that kept text keeps its heading (second fit)
+            if job.protection is not None:
+                headings = job.protection.missing_headings(fitted.spans)
+                if headings:
+                    job.protection = with_headings(job.protection, headings)
+                    fitted = fitted_with(job.protection)
+                request.info["anatomy"] = job.protection.info(request.budget)
+                for span in fitted.spans:
+                    if span.score is not None and span.score >= FORCED_SCORE:
+                        span.score = None  # protected, not scored
+            # ---
         return CompressionResult(
             text=fitted.text, original_tokens=job.original, compressed_tokens=fitted.tokens,
             ratio=round(job.original / max(1, fitted.tokens), 4), method=job.impl.name, kept=fitted.spans,
@@ -304,6 +335,17 @@ class Pipeline:
         return CompressionResult(text=text, original_tokens=tokens, compressed_tokens=tokens, ratio=1.0,
                                  method=method, kept=kept, documents=list(documents) if is_list else None,
                                  encoding=encoding, budget=budget, timings=timings)
+
+
+def _check_anatomy_options(opts: dict[str, Any]) -> None:
+    """``keep``: a str or a list of str (spans kept verbatim); ``anatomy``: a bool."""
+    keep = opts.get("keep")
+    if isinstance(keep, str):
+        opts["keep"] = [keep]
+    elif keep is not None and (not isinstance(keep, list | tuple) or not all(isinstance(k, str) for k in keep)):
+        raise TypeError("keep must be a str or a list of str (spans kept verbatim)")
+    if "anatomy" in opts and not isinstance(opts["anatomy"], bool):
+        raise TypeError("anatomy must be a bool")
 
 
 def _merge_adjacent(pages: list[Page]) -> list[Region]:
