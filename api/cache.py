@@ -3,7 +3,9 @@
 Keys hash (tenant, method, model version, parameters, query, context), so one tenant can never address
 another's entries and nothing readable (no context, no credential) appears in a key. Redis is optional at
 every moment: when it is absent or dies, reads and writes skip it (the LRU still serves), ``redis_up`` turns
-false for ``/readyz`` and metrics, and the next call after ``retry_s`` tries it again.
+false for metrics, and the next call after ``retry_s`` tries it again. ``/readyz`` pings Redis itself
+(``check``), so it never reports the state of the last cache call. A dropped pooled connection (Redis
+restarted) is retried once on a fresh connection before it counts as an outage.
 """
 
 from __future__ import annotations
@@ -94,12 +96,18 @@ class CompressionCache:
         await self._call("set", key, value, ex=self.ttl_s)
 
     async def check(self) -> bool:
-        """For ``/readyz``: is Redis reachable now (tries to reconnect when it is due)?"""
+        """For ``/readyz``: does Redis answer a PING now (within the timeout)? Probes even while the
+        back-off would skip Redis, and updates ``redis_up`` with the answer."""
         if self._redis is None:
             return False
-        if not self.redis_up:
-            await self.connect()
-        return self.redis_up
+        try:
+            await self._command("ping")
+        except redis_errors() as exc:
+            self._backoff.failed(exc)
+            return False
+        if self._backoff.succeeded():
+            log.info("redis connected")
+        return True
 
     async def close(self) -> None:
         if self._redis is not None:
@@ -110,10 +118,20 @@ class CompressionCache:
         if self._redis is None or not self._backoff.due():
             return None
         try:
-            result = await getattr(self._redis, op)(*args, **kwargs)
+            result = await self._command(op, *args, **kwargs)
         except redis_errors() as exc:
             self._backoff.failed(exc)
             return None
         if self._backoff.succeeded():
             log.info("redis connected")
         return result
+
+    async def _command(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """One Redis command, retried once on a dropped connection: after a Redis restart every pooled
+        connection fails on its first use, which says nothing about Redis now. A timeout is not retried."""
+        from redis.exceptions import ConnectionError as DroppedConnection
+
+        try:
+            return await getattr(self._redis, op)(*args, **kwargs)
+        except DroppedConnection:
+            return await getattr(self._redis, op)(*args, **kwargs)

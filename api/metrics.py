@@ -8,7 +8,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 
 
 class Metrics:
-    """Requests, latencies, tokens saved, cache hits/misses, compressor time, upstream errors, Redis state."""
+    """Requests, latencies, tokens saved, cache hits/misses, compressor time, upstream errors, Redis state,
+    compression load (running, queue depth)."""
 
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
@@ -26,6 +27,10 @@ class Metrics:
         self.upstream_errors = Counter("condenser_upstream_errors_total", "upstream failures", ["kind"],
                                        registry=r)
         self.redis_up = Gauge("condenser_redis_up", "1 when Redis is reachable, 0 when degraded", registry=r)
+        self.compress_running = Gauge("condenser_compress_running", "compressions holding a slot (abandoned "
+                                      "ones until they stop)", registry=r)
+        self.compress_waiting = Gauge("condenser_compress_queue_depth", "compressions waiting for a slot",
+                                      registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

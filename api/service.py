@@ -6,14 +6,19 @@ import asyncio
 import hashlib
 import json
 import logging
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from api.admission import Overloaded, Slots
 from api.cache import CompressionCache, cache_key
+from api.checkpoints import with_checkpoint
 from api.errors import APIError
 from api.metrics import Metrics
 from api.schemas import CompressRequest, CompressResponse
 from api.settings import Settings
+from compressor.cancellation import cancellable
 from compressor.registry import available_methods, get_method
 from pipelines import default_pipeline
 from retriever.vector_store import RedisVectorStore, vector_scope
@@ -22,6 +27,8 @@ log = logging.getLogger("condenser.api.service")
 
 #: words that open the pipeline's own error messages, mapped to the request field they are about
 _FIELDS = ("context", "query", "rate", "target_tokens", "method", "encoding", "model", "coarse")
+
+T = TypeVar("T")
 
 
 class CompressionTimeout(Exception):
@@ -47,18 +54,20 @@ def _param_of(message: str) -> str:
 
 
 class CompressionService:
-    """``compress`` with the two-level cache, a concurrency bound and a timeout."""
+    """``compress`` with the two-level cache, a concurrency bound with a bounded queue (``admission``), and
+    a timeout that cancels the run it gives up on."""
 
     def __init__(self, settings: Settings, cache: CompressionCache, metrics: Metrics,
                  vectors: RedisVectorStore | None = None):
         self.settings, self.cache, self.metrics, self.vectors = settings, cache, metrics, vectors
         self.pipeline = default_pipeline()
         self.version = model_version()
-        self._slots = asyncio.Semaphore(settings.compress_concurrency)
+        self.admission = Slots(settings.compress_concurrency, settings.compress_queue)
         self._inflight: dict[str, asyncio.Task] = {}  # cache key -> the compression running for it
 
     async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
+        req = with_checkpoint(req, self.settings)  # checkpoints come from the server's configuration only
         method, budget, key = self._keyed(req, tenant)
         raw, layer = await self.cache.get(key)
         return await self._respond(req, method, budget, key, tenant, raw, layer)
@@ -68,6 +77,7 @@ class CompressionService:
         """``compress`` for each of ``reqs``, each looked up in the cache once; the sentences of the uncached
         ones are embedded in one batched pass first (``Pipeline.warm``). A failing item gives its error in
         its place, and the others still run; an item repeated in the batch is computed once."""
+        reqs = [with_checkpoint(req, self.settings) for req in reqs]
         keyed = [self._keyed(req, tenant) for req in reqs]
         found = [await self.cache.get(key) for _, _, key in keyed]
         await self._warm(tenant, [(req.context, req.query, {"method": method, **budget, **req.options})
@@ -128,12 +138,10 @@ class CompressionService:
         Only an optimisation: a failure or timeout here leaves each item to its own compression."""
         if len(todo) < 2:
             return
-        async with self._slots:
-            try:
-                await asyncio.wait_for(asyncio.to_thread(self._warm_in_scope, tenant, todo),
-                                       self.settings.compress_timeout_s)
-            except Exception as exc:  # noqa: BLE001 - the items' own compressions run and report anyway
-                log.warning("batched embedding pass skipped (%s)", type(exc).__name__)
+        try:
+            await self._in_thread(self._warm_in_scope, tenant, todo)
+        except Exception as exc:  # noqa: BLE001 - the items' own compressions run and report anyway
+            log.warning("batched embedding pass skipped (%s)", type(exc).__name__)
 
     def _warm_in_scope(self, tenant: str, todo: list) -> int:
         with vector_scope(self.vectors, tenant):
@@ -154,28 +162,64 @@ class CompressionService:
 
     async def _run(self, req: CompressRequest, method: str, budget: dict[str, Any], tenant: str):
         start = time.perf_counter()
-        async with self._slots:
-            call = asyncio.to_thread(self._in_scope, tenant, req.context, req.query, method=method, **budget,
-                                     **req.options)
-            try:
-                result = await asyncio.wait_for(call, self.settings.compress_timeout_s)
-            except TimeoutError as exc:
-                self.metrics.compress_failures.labels("timeout").inc()
-                raise CompressionTimeout(f"compression took longer than {self.settings.compress_timeout_s} s") from exc
-            except (TypeError, ValueError) as exc:  # the pipeline's checks name the argument
-                raise APIError(422, str(exc), param=_param_of(str(exc))) from exc
-            except Exception:
-                self.metrics.compress_failures.labels("error").inc()
-                raise
+        try:
+            result = await self._in_thread(self._in_scope, tenant, req.context, req.query, method=method,
+                                           **budget, **req.options)
+        except TimeoutError as exc:
+            self.metrics.compress_failures.labels("timeout").inc()
+            raise CompressionTimeout(f"compression took longer than {self.settings.compress_timeout_s} s") from exc
+        except (TypeError, ValueError) as exc:  # the pipeline's checks name the argument
+            raise APIError(422, str(exc), param=_param_of(str(exc))) from exc
+        except Overloaded:
+            self.metrics.compress_failures.labels("overloaded").inc()
+            raise
+        except Exception:
+            self.metrics.compress_failures.labels("error").inc()
+            raise
         self.metrics.compress_seconds.labels(method).observe(time.perf_counter() - start)
         return result
+
+    async def _in_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on a worker thread in a compression slot, given up after
+        ``compress_timeout_s`` (TimeoutError). A run given up on is cancelled (it stops at its next stage,
+        ``compressor.cancellation``) and keeps its slot until it has stopped, so the concurrency bound
+        holds for the CPU, not just for the callers still waiting."""
+        started = await self.admission.acquire()
+        cancel = threading.Event()
+        work = asyncio.ensure_future(asyncio.to_thread(_cancellable, cancel, fn, *args, **kwargs))
+        work.add_done_callback(lambda done: self._stopped(done, started))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), self.settings.compress_timeout_s)
+        except (TimeoutError, asyncio.CancelledError):
+            cancel.set()  # nobody will read this run's result
+            raise
+
+    def _stopped(self, work: asyncio.Future, started: float) -> None:
+        """A run's thread has ended: free its slot; its error (a cancellation, or one already reported
+        to the caller) is not logged as never retrieved."""
+        self.admission.release(started)
+        if not work.cancelled():
+            work.exception()
 
     def _in_scope(self, tenant: str, context, query, **kwargs):
         """``pipeline.run`` with sentence vectors also in the shared store (if any), scoped to ``tenant``."""
         with vector_scope(self.vectors, tenant):
             return self.pipeline.run(context, query, **kwargs)
 
+    def load(self) -> dict[str, int]:
+        """Compressions running (abandoned ones until they stop) and waiting, for ``/readyz``."""
+        slots = self.admission
+        return {"running": slots.running, "waiting": slots.waiting, "concurrency": slots.limit,
+                "queue": slots.queue_limit}
+
     def warm_up(self) -> None:
         """Load the default method's model now rather than on the first request."""
         self.pipeline.run("Warm-up sentence one. Warm-up sentence two. " * 40, "warm-up?", rate=0.5,
                           method=self.settings.method)
+
+
+def _cancellable(cancel: threading.Event, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` (in a worker thread) under ``cancel``: once set, the run stops at its next
+    checkpoint with ``compressor.cancellation.Cancelled``."""
+    with cancellable(cancel):
+        return fn(*args, **kwargs)

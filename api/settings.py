@@ -6,6 +6,8 @@ deployment: Redis on localhost (degraded to the in-process cache when it is abse
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +57,13 @@ class Settings(BaseSettings):
     api_keys: list[str] = Field(default_factory=list, description="proxy keys; empty: no proxy auth")
     rate_limit_per_minute: int = Field(0, ge=0, description="requests per tenant per minute; 0: unlimited")
     tenant_header: str = Field("X-Condenser-Tenant", description="optional sub-tenant header, scoped under the key")
+
+    # back-pressure
+    compress_queue: int = Field(16, ge=0, description="compressions waiting for a slot, per replica; beyond "
+                                "it CONDENSER_OVERLOAD applies (/v1/compress: 503 with Retry-After)")
+    overload: Literal["fail-open", "reject"] = Field(
+        "fail-open", description="proxy, queue full: forward uncompressed at once (fail-open) or answer 503 "
+        "with Retry-After (reject)")
 
     # input limits, checked before a body is parsed
     max_json_depth: int = Field(64, ge=2, le=200, description="request bodies nesting arrays/objects deeper get 400 "

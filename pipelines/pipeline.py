@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from compressor.budget import fit, join_documents
+from compressor.cancellation import checkpoint
 from compressor.document_filter import FILTER_OPTIONS, run_with_document_filter
 from compressor.instruction import run_with_instruction
 from compressor.methods.base import Method, Region, Request
@@ -170,6 +171,7 @@ class Pipeline:
         for job in jobs:
             by_method.setdefault(job.impl.name, []).append(job)
         for group in by_method.values():
+            checkpoint()  # a cancelled run stops between stages (compressor.cancellation)
             start = time.perf_counter()
             group[0].impl.prepare([j.request for j in group])
             share = (time.perf_counter() - start) / len(group)  # the batched pass, split evenly
@@ -225,11 +227,13 @@ class Pipeline:
         """The method's candidates of a prepared job, fitted to its budget."""
         if isinstance(job, CompressionResult):
             return job
+        checkpoint()
         timings, request = job.timings, job.request
         with _timed(timings, "total"):
             with _timed(timings, "compress"):
                 candidates = job.impl.compress(request)
             timings.update({f"compress.{k}": v for k, v in request.timings.items()})
+            checkpoint()
             result = self._fit(job, candidates, timings)
         result.timings = timings
         return self._documents(result, request.documents, job.is_list)
@@ -265,6 +269,7 @@ class Pipeline:
             # pages no bigger than half the budget, so the coarse stage can always keep a few
             page_tokens = min(cfg.coarse.page_tokens, max(32, budget // 2))
             chunked = chunk(documents, page_tokens=page_tokens, encoding=encoding)
+        checkpoint()
         units = chunked.units
         regions = [Region(i, 0, len(d)) for i, d in enumerate(documents)]
         narrowed = self._use_coarse(impl, coarse, original, budget)

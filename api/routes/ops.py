@@ -20,7 +20,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: ``ready``, or ``degraded`` (Redis configured but unreachable: in-process cache only).
+    """Ready to serve: ``ready``, or ``degraded`` (Redis configured but not answering a PING now: in-process
+    cache only); ``compress`` says how many compressions run and wait (the queue is bounded).
 
     Degraded still answers 200: the service works without Redis, so load balancers should keep sending.
     """
@@ -32,7 +33,8 @@ async def readyz(request: Request) -> JSONResponse:
     state.metrics.redis_up.set(1 if redis == "up" else 0)
     model = "embedded" if weights_available() else "missing (condenser falls back to extractive)"
     status = "degraded" if redis == "down" else "ready"
-    return JSONResponse({"status": status, "redis": redis, "model": model, "default_method": state.settings.method})
+    return JSONResponse({"status": status, "redis": redis, "model": model, "default_method": state.settings.method,
+                         "compress": state.service.load()})
 
 
 @router.get("/metrics")
@@ -40,4 +42,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus exposition of this replica's metrics."""
     state = state_of(request)
     state.metrics.redis_up.set(1 if state.cache.redis_up else 0)
+    load = state.service.load()
+    state.metrics.compress_running.set(load["running"])
+    state.metrics.compress_waiting.set(load["waiting"])
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.access import Caller
+from api.admission import Overloaded
 from api.errors import APIError
 from api.limits import check_chat
 from api.proxy.controls import BODY_FIELD, controls_of
@@ -66,6 +67,12 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
             outcome = await compress_request(body, anthropic, controls, state.service, caller.tenant)
             status = "applied" if outcome else "skipped"
             extra = outcome.headers(status) if outcome else {}
+        except Overloaded:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
+            if state.settings.overload == "reject":
+                raise
+            body = _parse(await request.body())  # forward the original at once, as failing open does
+            body.pop(BODY_FIELD, None)
+            status, extra = "failed-open", {"x-condenser-reason": "overloaded"}
         except Exception as exc:  # the controls were checked above: what fails now is the compressor, not the client
             if isinstance(exc, APIError) and exc.status in (429, 503):
                 raise  # a capacity answer (overloaded) is the service's verdict, not a compressor failure
