@@ -16,7 +16,7 @@ from evals.runner.config import RunConfig
 from evals.runner.plots import plot_latency, plot_score_vs_ratio
 from evals.runner.store import ResultStore
 from evals.runner.summary import markdown, summarize, write_csv
-from evals.runner.work import Unit, evaluate
+from evals.runner.work import Unit, evaluate, preload_methods
 
 
 @dataclass
@@ -64,6 +64,8 @@ def _run_threads(units, reader, config, on_result: Callable[[str, dict], None]) 
         except Exception as exc:  # noqa: BLE001 - reported per unit, the run goes on
             return "error", {"key": unit.key(reader.name), "error": f"{type(exc).__name__}: {exc}"}
 
+    if config.workers > 1 and units:  # imports and model loads race across threads: do them here first
+        preload_methods([u.method for u in units], config.encoding)
     with ThreadPoolExecutor(max_workers=max(config.workers, 1)) as pool:
         for future in as_completed([pool.submit(one, u) for u in units]):
             on_result(*future.result())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from evals.data.item import EvalItem
@@ -12,6 +14,11 @@ from evals.metrics import zeroscrolls as zs
 from evals.readers.base import Reader, ReaderRequest
 from evals.runner.config import NO_COMPRESSION
 from evals.runner.store import row_key
+
+log = logging.getLogger("evals.runner")
+
+#: long enough that every method runs its model (the budget is below the text)
+WARM_UP_TEXT = "Warm-up sentence one names Ada. Warm-up sentence two names Paris. " * 20
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,23 @@ def compress_unit(unit: Unit, encoding: str) -> Compressed:
     result = compress(context, unit.item.query, rate=unit.rate, method=unit.method, encoding=encoding)
     seconds = time.perf_counter() - start
     return Compressed(result.text, result.original_tokens, result.compressed_tokens, seconds)
+
+
+def preload_methods(methods: Iterable[str], encoding: str) -> None:
+    """Load each of ``methods`` (its lazy imports and model) with one small compression in this thread,
+    before worker threads start: imports racing in two threads fail (``cannot import name
+    'AutoTokenizer' from 'transformers'`` lost an item). A method that fails here is left to its units,
+    which report the error."""
+    from compressor import compress, count_tokens
+
+    count_tokens(WARM_UP_TEXT, encoding)
+    for method in dict.fromkeys(methods):
+        if method == NO_COMPRESSION:
+            continue
+        try:
+            compress(WARM_UP_TEXT, "Where is Ada?", rate=0.5, method=method, encoding=encoding)
+        except Exception as exc:  # noqa: BLE001 - each unit of this method reports it
+            log.warning("could not preload method %s (%s: %s)", method, type(exc).__name__, exc)
 
 
 def official_score(item: EvalItem, prediction: str) -> tuple[float, list[float] | None]:

@@ -1,7 +1,10 @@
 """End-to-end runs: the oracle reader and a fake OpenAI-compatible server, resumability, outputs."""
 
 import json
+import threading
 
+from compressor import registry
+from compressor.methods.truncate import Truncate
 from evals.data import load_longbench, load_zeroscrolls
 from evals.readers import OpenAIReader, RetryPolicy
 from evals.runner import RunConfig, run
@@ -74,3 +77,33 @@ def test_zeroscrolls_oracle_run(zeroscrolls_dir, tmp_path):
     tasks = {s["task"] for s in result.summary}
     assert tasks == {"narrative_qa", "gov_report", "average"}
     assert len(load_zeroscrolls(zeroscrolls_dir)) == 2
+
+
+def test_two_workers_do_not_lose_items_to_a_racing_lazy_import(longbench_file, tmp_path):
+    """Issue 35.11: a method's first use imports lazily; a second worker thread reaching the half-done
+    import failed its item (``cannot import name 'AutoTokenizer'``). The run loads methods before threads."""
+    lock, loading, loaded, second = threading.Lock(), threading.Event(), threading.Event(), threading.Event()
+
+    class LazyImport(Truncate):
+        def compress(self, request):
+            with lock:
+                first = not loading.is_set()
+                loading.set()
+            if first:
+                if threading.current_thread() is not threading.main_thread():
+                    second.wait(5)  # a slow import: the other worker arrives meanwhile
+                loaded.set()
+            elif not loaded.is_set():  # what a second thread meets while the first is still importing
+                second.set()
+                raise ImportError("cannot import name 'AutoTokenizer' from 'transformers'")
+            return super().compress(request)
+
+    registry.register("lazy-import")(LazyImport)
+    try:
+        config = RunConfig("longbench", ["lazy-import"], [0.5], data=str(longbench_file), out=str(tmp_path / "run"),
+                           workers=2)
+        result = run(config, progress=False)
+    finally:
+        registry._registered.pop("lazy-import", None)
+        registry._instances.pop("lazy-import", None)
+    assert result.errors == [] and result.new == 4
