@@ -16,7 +16,8 @@ import numpy as np
 
 from compressor.methods.base import Request, SentenceScorer
 
-DEFAULT_CHECKPOINT = "google/gemma-2b-it"
+#: an instruction-tuned causal LM under Apache-2.0 that downloads without accepting a gated licence
+DEFAULT_CHECKPOINT = "Qwen/Qwen2.5-1.5B-Instruct"
 THRESHOLD = 0.5
 _UNIT_CHARS, _NEIGHBOUR_CHARS = 1500, 400  # keep prompts short: a sentence, not a page
 _ASK = "Is the marked sentence useful for answering the question? Answer Yes or No."
@@ -29,6 +30,8 @@ class Exit(SentenceScorer):
     ``neighbours`` (sentences of context on each side, default 1)."""
 
     name = "exit"
+    #: the checkpoint loaded without ``model_path`` (a server offers it only once it is on the machine)
+    default_checkpoint = DEFAULT_CHECKPOINT
     options = frozenset({"model_path", "device", "dtype", "batch_size", "threshold", "neighbours"})
     threshold = THRESHOLD
 
