@@ -13,20 +13,40 @@ from api.schemas import (
     CompressResponse,
     ErrorDetail,
     ErrorResponse,
+    MethodInfo,
     MethodsResponse,
 )
 from api.service import CompressionTimeout
 from api.state import CallerDep, state_of
 from compressor import available_methods
+from compressor.readiness import CHECKPOINT_METHODS, describe
 
 router = APIRouter(prefix="/v1", tags=["compression"])
 
-ERRORS = {r: {"model": ErrorResponse} for r in (400, 401, 413, 422, 429, 503)}
+ERRORS = {r: {"model": ErrorResponse} for r in (400, 401, 413, 422, 424, 429, 503)}
+
+
+def _configured_checkpoint(settings: object, method: str) -> str | None:
+    return (getattr(settings, "checkpoints", None) or {}).get(method)
+
+
+def _not_ready(req: CompressRequest, settings: object) -> APIError | None:
+    """424 naming the method when its checkpoint is not on this machine: the service never downloads one
+    inside a request. A request that picks its own checkpoint is left to the option checks."""
+    method = req.method or getattr(settings, "method", "condenser")
+    if method not in CHECKPOINT_METHODS or {"model_path", "checkpoint"} & req.options.keys():
+        return None
+    status = describe(method, _configured_checkpoint(settings, method))
+    if status.ready:
+        return None
+    return APIError(424, f"method {method} is not ready: {status.detail}", type="method_not_ready", param="method")
 
 
 @router.post("/compress", response_model=CompressResponse, responses=ERRORS)
 async def compress(body: CompressRequest, request: Request, caller: CallerDep) -> CompressResponse:
     """Compress ``context`` for ``query`` (the SDK's ``compress()`` over HTTP); ``cached`` says if it was reused."""
+    if (not_ready := _not_ready(body, state_of(request).settings)) is not None:
+        raise not_ready
     try:
         return await state_of(request).service.compress(body, caller.tenant)
     except CompressionTimeout as exc:
@@ -41,8 +61,12 @@ async def compress_batch(body: BatchRequest, request: Request, caller: CallerDep
     limit = state.settings.max_batch_items
     if len(body.items) > limit:
         raise APIError(422, f"items: at most {limit} items per batch, got {len(body.items)}", param="items")
+    refused = {i: e for i, item in enumerate(body.items) if (e := _not_ready(item, state.settings)) is not None}
+    todo = [item for i, item in enumerate(body.items) if i not in refused]
+    done = iter(await state.service.compress_batch(todo, caller.tenant) if todo else [])
     results: list[CompressResponse | BatchItemError] = []
-    for index, got in enumerate(await state.service.compress_batch(body.items, caller.tenant)):
+    for index in range(len(body.items)):
+        got = refused[index] if index in refused else next(done)
         results.append(got if isinstance(got, CompressResponse) else _item_error(index, got))
     return BatchResponse(results=results)
 
@@ -57,5 +81,10 @@ def _item_error(index: int, exc: APIError | CompressionTimeout) -> BatchItemErro
 
 @router.get("/methods", response_model=MethodsResponse)
 async def methods(request: Request) -> MethodsResponse:
-    """The compression methods this service offers, and its default."""
-    return MethodsResponse(methods=available_methods(), default=state_of(request).settings.method)
+    """The compression methods this service offers, its default, and which are ready (a checkpoint method
+    without its checkpoint is not: ``detail`` says what it needs)."""
+    settings = state_of(request).settings
+    details = [describe(name, _configured_checkpoint(settings, name)) for name in available_methods()]
+    return MethodsResponse(methods=available_methods(), default=settings.method,
+                           details=[MethodInfo(name=s.name, description=s.description, ready=s.ready,
+                                               detail=s.detail) for s in details])

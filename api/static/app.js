@@ -44,6 +44,8 @@ function authHeaders() {
 
 async function loadMethods() {
   let names = FALLBACK_METHODS;
+  let unready = [];  // methods the service has but cannot run now: shown disabled, with what they need
+  let preferred = "condenser";
   try {
     const response = await fetch(API_ROOT + "/v1/methods", { headers: authHeaders() });
     if (response.ok) {
@@ -52,13 +54,24 @@ async function loadMethods() {
       if (Array.isArray(list) && list.length) {
         names = list.map((m) => (typeof m === "string" ? m : m.name)).filter((m) => typeof m === "string");
       }
+      if (Array.isArray(body.details) && body.details.length) {
+        unready = body.details.filter((d) => !d.ready);
+        names = names.filter((name) => !unready.some((d) => d.name === name));
+      }
+      if (typeof body.default === "string") preferred = body.default;
     }
   } catch (_) {
     // the service has no method list: keep the built-in one
   }
   const select = $("method");
-  select.replaceChildren(...names.map((name) => option(name, name)));
-  select.value = names.includes("condenser") ? "condenser" : names[0];
+  const waiting = unready.map((d) => {
+    const el = option(d.name, `${d.name} (needs a checkpoint)`);
+    el.disabled = true;
+    el.title = d.detail;
+    return el;
+  });
+  select.replaceChildren(...names.map((name) => option(name, name)), ...waiting);
+  select.value = names.includes(preferred) ? preferred : names.includes("condenser") ? "condenser" : names[0];
 }
 
 function fillModels() {
