@@ -32,6 +32,8 @@ class Controls(BaseModel):
     target_tokens: int | None = Field(None, ge=1, le=MAX_TARGET_TOKENS, description="budget for each compressed part")
     method: str | None = None
     min_tokens: int | None = Field(None, ge=0)
+    keep: list[str] | None = Field(None, description="spans kept verbatim in every compressed part (body field "
+                                   "only); <keep>...</keep> in a message does the same inline")
 
     @field_validator("method")
     @classmethod

@@ -22,6 +22,8 @@ class Outcome:
     parts: int = 0
     method: str = ""
     cached: bool = True
+    #: tokens of instructions, questions and scaffolding kept whole (``compressor.anatomy``)
+    protected_tokens: int = 0
 
     def headers(self, status: str) -> dict[str, str]:
         out = {"x-condenser-compression": status}
@@ -29,7 +31,8 @@ class Outcome:
             out.update({"x-condenser-tokens-before": str(self.tokens_before),
                         "x-condenser-tokens-after": str(self.tokens_after),
                         "x-condenser-method": self.method, "x-condenser-parts": str(self.parts),
-                        "x-condenser-cache": "hit" if self.cached else "miss"})
+                        "x-condenser-cache": "hit" if self.cached else "miss",
+                        "x-condenser-protected-tokens": str(self.protected_tokens)})
         return out
 
 
@@ -72,13 +75,15 @@ async def compress_request(body: dict, anthropic: bool, controls: Controls, serv
     outcome = Outcome(method=controls.method or settings.method)
     for part, tokens in long_parts:
         context, question = split_question(part.text) if part.last_user else (part.text, "")
+        # system, user and tool parts alike: the pipeline's anatomy keeps their instructions whole
+        options = {"encoding": encoding, **({"keep": controls.keep} if controls.keep else {})}
         request = CompressRequest(context=context, query=query, rate=controls.rate,
-                                  target_tokens=controls.target_tokens, method=outcome.method,
-                                  options={"encoding": encoding})
+                                  target_tokens=controls.target_tokens, method=outcome.method, options=options)
         result = await service.compress(request, tenant)
         part.text = f"{result.text}\n\n{question}" if question else result.text
         outcome.tokens_before += tokens
         outcome.tokens_after += result.compressed_tokens + (tokens - result.original_tokens)
         outcome.parts += 1
         outcome.cached = outcome.cached and result.cached
+        outcome.protected_tokens += result.info.get("anatomy", {}).get("protected_tokens", 0)
     return outcome
