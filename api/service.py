@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from api.admission import Overloaded, Slots
 from api.cache import CompressionCache, cache_key
+from api.checkpoints import with_checkpoint
 from api.errors import APIError
 from api.metrics import Metrics
 from api.schemas import CompressRequest, CompressResponse
@@ -66,6 +67,7 @@ class CompressionService:
 
     async def compress(self, req: CompressRequest, tenant: str) -> CompressResponse:
         """The cached result for ``req`` in ``tenant``'s scope, or a fresh one (then cached)."""
+        req = with_checkpoint(req, self.settings)  # checkpoints come from the server's configuration only
         method, budget, key = self._keyed(req, tenant)
         raw, layer = await self.cache.get(key)
         return await self._respond(req, method, budget, key, tenant, raw, layer)
@@ -75,6 +77,7 @@ class CompressionService:
         """``compress`` for each of ``reqs``, each looked up in the cache once; the sentences of the uncached
         ones are embedded in one batched pass first (``Pipeline.warm``). A failing item gives its error in
         its place, and the others still run; an item repeated in the batch is computed once."""
+        reqs = [with_checkpoint(req, self.settings) for req in reqs]
         keyed = [self._keyed(req, tenant) for req in reqs]
         found = [await self.cache.get(key) for _, _, key in keyed]
         await self._warm(tenant, [(req.context, req.query, {"method": method, **budget, **req.options})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from api.checkpoints import CheckpointUnavailable, check, unavailable_error
 from api.errors import APIError
 from api.schemas import (
     BatchItemError,
@@ -51,6 +52,8 @@ async def compress(body: CompressRequest, request: Request, caller: CallerDep) -
         return await state_of(request).service.compress(body, caller.tenant)
     except CompressionTimeout as exc:
         raise APIError(503, str(exc), type="compression_timeout") from exc
+    except CheckpointUnavailable as exc:
+        raise unavailable_error(exc) from exc
 
 
 @router.post("/compress/batch", response_model=BatchResponse, responses=ERRORS)
@@ -61,7 +64,8 @@ async def compress_batch(body: BatchRequest, request: Request, caller: CallerDep
     limit = state.settings.max_batch_items
     if len(body.items) > limit:
         raise APIError(422, f"items: at most {limit} items per batch, got {len(body.items)}", param="items")
-    refused = {i: e for i, item in enumerate(body.items) if (e := _not_ready(item, state.settings)) is not None}
+    refused = {i: e for i, item in enumerate(body.items)
+               if (e := _not_ready(item, state.settings) or check(item, state.settings)) is not None}
     todo = [item for i, item in enumerate(body.items) if i not in refused]
     done = iter(await state.service.compress_batch(todo, caller.tenant) if todo else [])
     results: list[CompressResponse | BatchItemError] = []

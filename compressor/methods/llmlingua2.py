@@ -32,6 +32,8 @@ class LLMLingua2(Method):
     ``quantize`` (CPU: int8 dynamic quantisation, faster, scores differ slightly)."""
 
     name = "llmlingua2"
+    #: the checkpoint loaded without ``model_path`` (a server offers it only once it is on the machine)
+    default_checkpoint = DEFAULT_CHECKPOINT
     options = frozenset({"model_path", "device", "dtype", "batch_size", "force_tokens", "force_reserve_digit",
                          "protect_structure", "quantize"})
 

@@ -26,6 +26,8 @@ class Provence(SentenceScorer):
     full)."""
 
     name = "provence"
+    #: the checkpoint loaded without ``model_path`` (a server offers it only once it is on the machine)
+    default_checkpoint = DEFAULT_CHECKPOINT
     options = frozenset({"model_path", "device", "dtype", "batch_size", "threshold"})
     threshold = THRESHOLD
 

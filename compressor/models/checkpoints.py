@@ -53,6 +53,23 @@ def resolve(name_or_path: str) -> Path:
                               f"from the Hugging Face hub ({type(exc).__name__}: {exc})") from exc
 
 
+def local_folder(name_or_path: str) -> Path | None:
+    """The folder ``resolve`` would load for ``name_or_path`` if it is already on this machine (a folder, or a
+    hub snapshot in the local cache), else None; never downloads. Servers use it so that no request can start
+    a hub download."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return local
+    if not name_or_path or name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") != 1:
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name_or_path, local_files_only=True))
+    except Exception:  # noqa: BLE001 - not in the cache (or no hub library): not available here
+        return None
+
+
 def read_config(folder: Path) -> dict:
     """``config.json`` of a checkpoint folder, checked to exist and parse."""
     path = folder / "config.json"

@@ -239,3 +239,76 @@ def test_keys_must_name_configured_routes():
     assert "sk-typo-SECRET-6" not in str(error.value)  # a settings error never prints a key
     with pytest.raises(ValidationError, match="clash"):
         Settings(_env_file=None, model_routes={"anthropic": "http://127.0.0.1:1/v1"})
+
+
+# --- 35.3: checkpoints come from the server's configuration, never from a request ----------------------
+
+PROBES = ["some-org/any-model", "/etc", "/etc/passwd", "/no/such/folder", "~", "../../root", "."]
+
+
+@pytest.fixture
+def hub_calls(monkeypatch):
+    """Every ``snapshot_download`` call, recorded; none reaches the hub, and the cache is empty."""
+    import huggingface_hub
+
+    calls = []
+
+    def fake(repo_id, *args, **kwargs):
+        calls.append((repo_id, kwargs.get("local_files_only", False)))
+        raise huggingface_hub.errors.LocalEntryNotFoundError(f"{repo_id} is not in the cache")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake)
+    return calls
+
+
+def test_request_cannot_name_checkpoint_path(upstream, hub_calls):
+    from api.app import create_app
+
+    with serve(create_app(proxy_settings(upstream[0], None))) as url:
+        answers = [httpx.post(f"{url}/v1/compress", json={"context": TEXT, "method": method,
+                                                          "options": {"model_path": probe}}, timeout=60)
+                   for method in ("llmlingua2", "provence", "exit", "condenser") for probe in PROBES]
+        batch = httpx.post(f"{url}/v1/compress/batch", timeout=60, json={"items": [
+            {"context": TEXT, "method": "llmlingua2", "options": {"model_path": "/etc"}},
+            {"context": TEXT, "method": "truncate", "rate": 0.5}]}).json()["results"]
+    # one answer whatever the value: nothing tells /etc from /etc/passwd, a missing folder or a hub id
+    assert {a.status_code for a in answers} == {400}
+    assert len({a.text for a in answers}) == 1
+    assert answers[0].json()["error"]["param"] == "options.model_path"
+    assert batch[0]["error"]["message"].startswith("items.0: options.model_path")
+    assert batch[1]["compressed_tokens"] > 0
+    assert hub_calls == []  # and nothing was looked up, let alone fetched
+
+
+def test_checkpoint_names_are_the_only_choice_and_never_download(upstream, hub_calls, tmp_path, monkeypatch):
+    from api.app import create_app
+    from compressor.models import checkpoints
+    from tests.fixtures import tiny_models
+
+    default = tiny_models.bert_token_classifier(tmp_path / "ll2-default")
+    small = tiny_models.bert_token_classifier(tmp_path / "ll2-small", seed=1)
+    loaded = []
+    real = checkpoints.load_token_classifier
+    monkeypatch.setattr(checkpoints, "load_token_classifier",
+                        lambda path, *a, **k: loaded.append(path) or real(path, *a, **k))
+    settings = proxy_settings(upstream[0], None, checkpoints={"llmlingua2": str(default), "ll2-small": str(small),
+                                                              "gone": str(tmp_path / "missing")})
+    body = {"context": TEXT, "method": "llmlingua2", "rate": 0.5}
+    with serve(create_app(settings)) as url:
+        by_default = httpx.post(f"{url}/v1/compress", json=body, timeout=120)
+        by_name = httpx.post(f"{url}/v1/compress", json=body | {"options": {"checkpoint": "ll2-small"}}, timeout=120)
+        unknown = [httpx.post(f"{url}/v1/compress", json=body | {"options": {"checkpoint": name}}, timeout=60)
+                   for name in ("/etc", "some-org/any-model", "ll2-large")]
+        missing = httpx.post(f"{url}/v1/compress", json=body | {"options": {"checkpoint": "gone"}}, timeout=60)
+        not_here = httpx.post(f"{url}/v1/compress", json=body | {"method": "provence"}, timeout=60)
+        proxied = httpx.post(f"{url}/v1/chat/completions", timeout=60, headers={"X-Condenser-Method": "exit"},
+                             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": TEXT * 3}]})
+    assert by_default.status_code == by_name.status_code == 200, by_default.text
+    assert loaded == [str(default), str(small)]
+    assert {u.status_code for u in unknown} == {400} and len({u.text for u in unknown}) == 1
+    assert "ll2-small" in unknown[0].json()["error"]["message"]  # the names on offer, never a path
+    assert missing.status_code == not_here.status_code == 424
+    assert missing.json()["error"]["param"] == "method" and str(tmp_path) not in missing.text
+    # the proxy's method control cannot start a download either: the compressor fails open
+    assert proxied.status_code == 200 and proxied.headers["x-condenser-compression"] == "failed-open"
+    assert hub_calls and all(local_only for _, local_only in hub_calls)
