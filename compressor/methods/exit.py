@@ -32,8 +32,6 @@ class Exit(SentenceScorer):
     name = "exit"
     #: the checkpoint loaded without ``model_path`` (a server offers it only once it is on the machine)
     default_checkpoint = DEFAULT_CHECKPOINT
-    #: the checkpoint loaded without ``model_path`` (a server offers it only once it is on the machine)
-    default_checkpoint = DEFAULT_CHECKPOINT
     options = frozenset({"model_path", "device", "dtype", "batch_size", "threshold", "neighbours"})
     threshold = THRESHOLD
 
