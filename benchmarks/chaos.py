@@ -4,15 +4,18 @@
 
 Starts a redis-server, the fake provider (``api.fake_upstream``) and the service (uvicorn, ``api.app``) as
 processes on free loopback ports, then sends concurrent cache hits, misses and streams (OpenAI
-``/v1/chat/completions``, Anthropic ``/v1/messages``, ``/v1/compress``) through five phases: ``baseline``,
+``/v1/chat/completions``, Anthropic ``/v1/messages``, ``/v1/compress``) through seven phases: ``baseline``,
 ``upstream faults`` (every 2nd provider request fails: 503, 429, 500, too slow, stalled or cut stream),
-``redis frozen`` (SIGSTOP), ``redis killed`` (SIGKILL) and ``redis restarted`` (same port, empty).
+``redis frozen`` (SIGSTOP, SIGCONT at its end), ``redis killed`` (SIGKILL), ``redis restarted`` (same port,
+empty), ``all at once`` (provider faults with Redis killed, restarted half-way) and ``abuse`` (every other
+request malformed, deeply nested, over the body limit or asking for a checkpoint of its own).
 
 Every response is classified: ``correct`` (the provider's reply, whose words spell the digest of what it
 received, came back complete and in order, with the request's own id, the question unchanged and the long
 part compressed as the cache says; ``/v1/compress`` equal to the first answer for a repeated input), a
 ``documented error`` (429/502/503/504 with a JSON error body, the provider's own error passed through
-unchanged, or a stream that ends with an SSE ``error`` event), ``lost or garbled`` (anything else) or
+unchanged, a stream that ends with an SSE ``error`` event, or an abusive request refused with a 4xx JSON
+error), ``lost or garbled`` (anything else) or
 ``hung`` (no answer within the configured timeouts plus a margin). After the restart, compressions of new
 inputs are sent until one is found in Redis (caching resumed). Prints a table per phase and, run as a
 script, writes it to ``runs/chaos-<time>.json``. ``tests/api/test_chaos.py`` runs a short version.
@@ -33,10 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -47,9 +49,29 @@ if str(ROOT) not in sys.path:  # run as a script
 from api.fake_upstream import reply_text, stream_pieces
 from tests.fixtures.redis_server import RedisProcess, free_port
 
-PHASES = ("baseline", "upstream faults", "redis frozen", "redis killed", "redis restarted")
+PHASES = ("baseline", "upstream faults", "redis frozen", "redis killed", "redis restarted", "all at once", "abuse")
+FAULT_PHASES = ("upstream faults", "all at once")
 KINDS = ("openai hit", "openai hit stream", "anthropic hit", "anthropic hit stream", "openai miss stream",
          "anthropic miss", "compress hit", "compress miss")
+#: requests a client should never send: each must get a 4xx JSON error and leave its connection usable
+ABUSE: tuple[tuple[str, str, bytes, dict[str, str]], ...] = (
+    ("not json", "/v1/chat/completions", b'{"model": "m", "messages": [', {}),
+    ("not an object", "/v1/messages", b"[1, 2, 3]", {}),
+    ("messages not a list", "/v1/chat/completions", b'{"model": "m", "messages": "hi"}', {}),
+    ("model not a string", "/v1/messages", b'{"model": 5, "max_tokens": 1, "messages": []}', {}),
+    ("deep nesting", "/v1/chat/completions",
+     b'{"model": "m", "messages": [{"role": "user", "content": "hi"}], "x": ' + b"[" * 300 + b"]" * 300 + b"}", {}),
+    ("deep nesting", "/v1/compress", b'{"context": "a b c", "options": {"x": ' + b"[" * 300 + b"]" * 300 + b"}}", {}),
+    ("rate out of range", "/v1/compress", b'{"context": "Some text. More text.", "rate": 5}', {}),
+    ("unknown method", "/v1/compress", b'{"context": "Some text. More text.", "method": "no-such-method"}', {}),
+    ("client-chosen checkpoint", "/v1/compress",
+     b'{"context": "Some text. More text.", "method": "llmlingua2", "options": {"model_path": "/etc"}}', {}),
+    ("huge budget header", "/v1/chat/completions",
+     b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}', {"x-condenser-target-tokens": "9" * 12}),
+    ("body over the limit", "/v1/compress", b'{"context": "' + b"word " * 40_000 + b'"}', {}),
+)
+#: the service's body limit in the run: the last abusive request is over it
+MAX_BODY_BYTES = 128 * 1024
 CACHE_PREFIX = "condenser:v1:"
 WORDS = ("crane berth pallet ledger convoy invoice harbour depot gantry manifest barge customs freight "
          "tanker quay pilot reefer siding tug yard").split()
@@ -105,6 +127,7 @@ class PhaseReport:
     hung: int = 0
     max_latency_s: float = 0.0
     p50_latency_s: float = 0.0
+    abusive: int = 0  # of the requests, how many were abusive ones (documented errors when refused)
     cache_hits: int = 0
     readyz: str = ""
     upstream_faults: dict[str, int] = field(default_factory=dict)
@@ -194,6 +217,8 @@ class Traffic:
         return Record(phase, kind, outcome, time.perf_counter() - start, reason, "".join(cache))
 
     async def _send(self, client: httpx.AsyncClient, kind: str, nonce: str, n: int, cache: list[str]) -> None:
+        if kind == "abuse":
+            return await self._abuse(client, n)
         api, hit = kind.split()[0], " hit" in kind
         tag = f"{api}-hit" if hit else f"{api}-miss-{n}"
         context = self.hit_context[api] if hit else context_for(tag, self.cfg.context_sentences, self.cfg.seed)
@@ -236,6 +261,19 @@ class Traffic:
         if received["headers"].get("x-chaos-id") != nonce:
             raise Verdict("bad", f"the answer of another request ({received['headers'].get('x-chaos-id')})")
         self._check_sent(received, headers.get("x-condenser-compression", ""), context, question, hit, api)
+
+    async def _abuse(self, client: httpx.AsyncClient, n: int) -> None:
+        """One of ``ABUSE``: refused with a 4xx JSON error is the documented answer; anything else is bad."""
+        name, path, content, headers = ABUSE[n % len(ABUSE)]
+        r = await client.post(f"{self.base}{path}", content=content,
+                              headers={"content-type": "application/json", **headers})
+        try:
+            message = r.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = None
+        if 400 <= r.status_code < 500 and r.status_code != 429 and isinstance(message, str):
+            raise Verdict("error", f"{name}: {r.status_code}")
+        raise Verdict("bad", f"abuse '{name}' answered {r.status_code}: {r.content[:120]!r}")
 
     def _check_compress(self, status: int, raw: bytes, context: str, hit: bool, cache: list[str]) -> None:
         if status != 200:
@@ -345,7 +383,8 @@ def stack(cfg: ChaosConfig) -> Iterator[tuple[RedisProcess, str, str, Path]]:
                "CONDENSER_COMPRESS_TIMEOUT_S": str(cfg.compress_timeout_s),
                "CONDENSER_REDIS_TIMEOUT_S": str(cfg.redis_timeout_s),
                "CONDENSER_REDIS_RETRY_S": str(cfg.redis_retry_s), "CONDENSER_API_KEYS": "[]",
-               "CONDENSER_RATE_LIMIT_PER_MINUTE": "0", "CONDENSER_FAIL_OPEN": "true"}
+               "CONDENSER_RATE_LIMIT_PER_MINUTE": "0", "CONDENSER_FAIL_OPEN": "true",
+               "CONDENSER_MAX_BODY_BYTES": str(MAX_BODY_BYTES)}
         base = f"http://127.0.0.1:{port}"
         procs.append(start_process([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
@@ -364,7 +403,9 @@ def stack(cfg: ChaosConfig) -> Iterator[tuple[RedisProcess, str, str, Path]]:
 
 
 async def _traffic(traffic: Traffic, client: httpx.AsyncClient, phase: str, cfg: ChaosConfig) -> list[Record]:
-    """``cfg.concurrency`` workers cycling through the request kinds for ``cfg.phase_s`` seconds."""
+    """``cfg.concurrency`` workers cycling through the request kinds for ``cfg.phase_s`` seconds (in the
+    ``abuse`` phase, every other request is an abusive one)."""
+    kinds = tuple(k for kind in KINDS for k in (kind, "abuse")) if phase == "abuse" else KINDS
     records: list[Record] = []
     deadline = time.monotonic() + cfg.phase_s
     budget = itertools.count()
@@ -373,7 +414,7 @@ async def _traffic(traffic: Traffic, client: httpx.AsyncClient, phase: str, cfg:
         for i in itertools.count(offset):
             if time.monotonic() >= deadline or next(budget) >= cfg.max_requests_per_phase:
                 return
-            records.append(await traffic.one(client, phase, KINDS[i % len(KINDS)]))
+            records.append(await traffic.one(client, phase, kinds[i % len(kinds)]))
 
     await asyncio.gather(*(worker(w) for w in range(cfg.concurrency)))
     return records
@@ -430,6 +471,7 @@ def summarise(name: str, records: list[Record]) -> PhaseReport:
         return sum(r.outcome == outcome for r in records)
 
     return PhaseReport(name=name, requests=len(records), correct=count("correct"), documented_errors=count("error"),
+                       abusive=sum(r.kind == "abuse" for r in records),
                        lost_or_garbled=count("bad"), hung=count("hung"),
                        max_latency_s=round(lat[-1], 3) if lat else 0.0,
                        p50_latency_s=round(lat[len(lat) // 2], 3) if lat else 0.0,
@@ -437,7 +479,7 @@ def summarise(name: str, records: list[Record]) -> PhaseReport:
 
 
 async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: str) -> dict:
-    """The five phases against a running stack; the report (per phase, the resume probe, bad examples)."""
+    """Every phase against a running stack; the report (per phase, the resume probe, bad examples)."""
     traffic = Traffic(cfg, base)
     limits = httpx.Limits(max_connections=cfg.concurrency + 4, max_keepalive_connections=cfg.concurrency + 4)
     phases: list[PhaseReport] = []
@@ -448,38 +490,65 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
             record = await traffic.one(client, "warm-up", kind)
             if record.outcome != "correct":
                 raise RuntimeError(f"warm-up {kind} failed: {record.outcome} {record.reason}")
-        actions: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]]]] = {
-            "baseline": (_nothing, _nothing),
-            "upstream faults": (lambda: _set_faults(client, upstream, cfg.faults),
-                                lambda: _set_faults(client, upstream, [])),
-            "redis frozen": (lambda: asyncio.to_thread(redis.freeze), lambda: asyncio.to_thread(redis.thaw)),
-            "redis killed": (lambda: asyncio.to_thread(redis.stop), _nothing),
-            "redis restarted": (lambda: asyncio.to_thread(redis.start), _nothing),
-        }
         for name in PHASES:
-            enter, leave = actions[name]
-            await enter()
+            pending = await _enter(name, client, redis, upstream, cfg)
             if name == "redis restarted":
                 records, resume = await asyncio.gather(_traffic(traffic, client, name, cfg),
                                                        resume_probe(client, base, redis, cfg))
             else:
                 records = await _traffic(traffic, client, name, cfg)
             ready = await _readyz(client, base)
-            plan = await client.get(f"{upstream}/_control/faults")
-            await leave()
+            plan = (await client.get(f"{upstream}/_control/faults")).json()
+            await _leave(name, client, redis, upstream, pending)
             report = summarise(name, records)
             report.readyz = ready
-            report.upstream_faults = plan.json().get("injected", {}) if name == "upstream faults" else {}
+            report.upstream_faults = plan["injected"] if name in FAULT_PHASES else {}
             phases.append(report)
-            bad += [asdict(r) for r in records if r.outcome in ("bad", "hung")][: max(0, 20 - len(bad))]
+            bad += [asdict(r) for r in records if r.outcome in ("bad", "hung")]
         recovered = await _poll_ready(client, base, cfg.resume_limit_s)
     return {"config": {**asdict(cfg), "client_timeout_s": cfg.client_timeout_s, "faults": cfg.faults},
             "phases": [asdict(p) for p in phases], "resume": resume, "ready_after_restart": recovered,
-            "bad_examples": bad}
+            "bad_examples": _distinct(bad)}
 
 
-async def _nothing() -> None:
+def _distinct(bad: list[dict], limit: int = 30) -> list[dict]:
+    """The first record of each (phase, kind, reason), at most ``limit``."""
+    seen: dict[tuple, dict] = {}
+    for record in bad:
+        seen.setdefault((record["phase"], record["kind"], record["reason"][:60]), record)
+    return list(seen.values())[:limit]
+
+
+async def _enter(name: str, client: httpx.AsyncClient, redis: RedisProcess, upstream: str,
+                 cfg: ChaosConfig) -> asyncio.Task | None:
+    """Break what phase ``name`` breaks; returns a task that must end with the phase (a later restart)."""
+    if name in FAULT_PHASES:
+        await _set_faults(client, upstream, cfg.faults)
+    if name == "redis frozen":
+        await asyncio.to_thread(redis.freeze)
+    elif name in ("redis killed", "all at once"):
+        await asyncio.to_thread(redis.stop)
+    elif name == "redis restarted":
+        await asyncio.to_thread(redis.start)
+    if name == "all at once":  # Redis comes back half-way through, faults still on
+        return asyncio.create_task(_restart_later(redis, cfg.phase_s / 2))
     return None
+
+
+async def _leave(name: str, client: httpx.AsyncClient, redis: RedisProcess, upstream: str,
+                 pending: asyncio.Task | None) -> None:
+    """Repair what ``_enter`` broke."""
+    if pending is not None:
+        await pending
+    if name in FAULT_PHASES:
+        await _set_faults(client, upstream, [])
+    if name == "redis frozen":
+        await asyncio.to_thread(redis.thaw)
+
+
+async def _restart_later(redis: RedisProcess, delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    await asyncio.to_thread(redis.start)
 
 
 async def _poll_ready(client: httpx.AsyncClient, base: str, limit_s: float) -> str:

@@ -166,6 +166,8 @@ def _phases(report: dict) -> dict[str, dict]:
 def test_every_answer_is_correct_or_a_documented_error(chaos_report):
     examples = json.dumps(chaos_report["bad_examples"][:5], indent=1)
     for phase in chaos_report["phases"]:
+        if phase["name"] == "abuse":
+            continue  # its own test below
         assert phase["requests"] >= 20, phase  # the phase ran
         assert phase["lost_or_garbled"] == 0, f"{phase['name']}: {examples}"
         assert phase["hung"] == 0, f"{phase['name']}: {examples}"
@@ -182,9 +184,20 @@ def test_redis_faults_never_fail_a_request(chaos_report):
 
 @pytest.mark.redis
 def test_upstream_faults_come_back_as_documented_errors(chaos_report):
-    phase = _phases(chaos_report)["upstream faults"]
-    assert phase["documented_errors"] > 0 and phase["correct"] > 0, phase
-    assert set(phase["upstream_faults"]) == set(chaos_report["config"]["faults"])  # each kind was met
+    for name in ("upstream faults", "all at once"):
+        phase = _phases(chaos_report)[name]
+        assert phase["documented_errors"] > 0 and phase["correct"] > 0, phase
+        assert set(phase["upstream_faults"]) == set(chaos_report["config"]["faults"])  # each kind was met
+
+
+@pytest.mark.redis
+def test_abusive_requests_get_a_4xx_and_break_nothing(chaos_report):
+    """Malformed, deeply nested, oversized bodies and client-chosen checkpoints: each a 4xx JSON error, and
+    the ordinary requests between them (on the same pooled connections) all answered right."""
+    phase = _phases(chaos_report)["abuse"]
+    bad = [b for b in chaos_report["bad_examples"] if b["phase"] == "abuse"]
+    assert phase["abusive"] >= 11 and phase["lost_or_garbled"] == phase["hung"] == 0, bad
+    assert phase["documented_errors"] == phase["abusive"] and phase["correct"] == phase["requests"] - phase["abusive"]
 
 
 @pytest.mark.redis
