@@ -1,6 +1,7 @@
 """Load on the proxy, side by side in one run, loopback only, bounded in count and time.
 
     python benchmarks/load_proxy.py [--requests 2000] [--concurrency 8] [--miss-requests 30] [--workers 1]
+    python benchmarks/load_proxy.py --overload [--concurrency 32] [--overload-requests 96] [--overload-mode fail-open]
 
 Starts a redis-server, the fake provider (``api.fake_upstream``) and the proxy (uvicorn, one process per
 worker) on free loopback ports, then sends the same OpenAI chat request (a HotpotQA context of ~1.5k tokens
@@ -13,12 +14,18 @@ and its question, from ../shared/data) four ways and prints p50/p99 latency, req
 
 Proxy overhead = proxy p50/p99 minus direct p50/p99. Everything shares this machine's cores with the load
 generator, so the figures are an upper bound on what the proxy costs.
+
+``--overload`` runs one scenario instead: every request a new ~4k-token prompt (three HotpotQA contexts), so
+each needs a compression, at ``--concurrency`` (32); it prints p50/p99 and how the proxy answered: compressed,
+failed open (``x-condenser-compression: failed-open``, the queue was full), rejected (503 with Retry-After,
+``--overload-mode reject``) or errors. ``--queue`` sets ``CONDENSER_COMPRESS_QUEUE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gzip
 import json
 import os
@@ -72,9 +79,19 @@ def start(cmd: list[str], env: dict, port: int) -> subprocess.Popen:
     raise RuntimeError(f"{cmd} did not start")
 
 
+def big_prompts(items: list[dict], n: int, per_prompt: int = 3) -> list[dict]:
+    """``n`` distinct chat requests of ``per_prompt`` HotpotQA contexts each (about 4k tokens)."""
+    return [chat({"context": "\n\n".join(items[(i * per_prompt + j) % len(items)]["context"]
+                                         for j in range(per_prompt)),
+                  "question": items[i % len(items)]["question"]}, f" #{i}") for i in range(n)]
+
+
 async def run(url: str, bodies: list[dict], headers: dict, concurrency: int, limit_s: float) -> dict:
-    """Send ``bodies`` with ``concurrency`` in flight; latency of each, stopping at ``limit_s``."""
+    """Send ``bodies`` with ``concurrency`` in flight; latency of each, stopping at ``limit_s``. ``outcomes``
+    counts the answers: ``applied``/``skipped``/``bypassed``/``failed-open`` (the proxy's
+    ``x-condenser-compression``), ``rejected`` (503) and ``error``."""
     latencies, errors, queue = [], 0, list(reversed(bodies))
+    outcomes: collections.Counter[str] = collections.Counter()
     deadline = time.monotonic() + limit_s
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
@@ -86,8 +103,11 @@ async def run(url: str, bodies: list[dict], headers: dict, concurrency: int, lim
                 try:
                     r = await client.post(url, json=body, headers=headers)
                     ok = r.status_code == 200
+                    outcome = (r.headers.get("x-condenser-compression", "direct") if ok
+                               else "rejected" if r.status_code == 503 else "error")
                 except httpx.HTTPError:
-                    ok = False
+                    ok, outcome = False, "error"
+                outcomes[outcome] += 1
                 latencies.append(time.perf_counter() - start_t)
                 errors += not ok
 
@@ -97,7 +117,8 @@ async def run(url: str, bodies: list[dict], headers: dict, concurrency: int, lim
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
     return {"n": len(latencies), "p50_ms": pick(0.50), "p99_ms": pick(0.99), "rps": len(latencies) / wall,
-            "errors": errors, "mean_ms": statistics.mean(latencies) * 1000}
+            "errors": errors, "mean_ms": statistics.mean(latencies) * 1000, "outcomes": dict(outcomes),
+            "wall_s": wall}
 
 
 def main() -> None:
@@ -108,7 +129,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="proxy worker processes")
     ap.add_argument("--method", default="condenser", help="compression method the proxy uses")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per scenario at most")
+    ap.add_argument("--overload", action="store_true", help="only the overload scenario (new ~4k-token prompts)")
+    ap.add_argument("--overload-requests", type=int, default=96, help="requests in the overload scenario")
+    ap.add_argument("--overload-mode", choices=["fail-open", "reject"], default="fail-open",
+                    help="CONDENSER_OVERLOAD of the proxy")
+    ap.add_argument("--queue", type=int, default=16, help="CONDENSER_COMPRESS_QUEUE of the proxy")
     args = ap.parse_args()
+    if args.overload:
+        return overload(args)
 
     items = hotpotqa(args.miss_requests + 1)
     redis = RedisProcess().start()
@@ -149,6 +177,41 @@ def main() -> None:
     for name, r in rows.items():
         over = "" if r is base else f"{r['p50_ms'] - base['p50_ms']:.2f} / {r['p99_ms'] - base['p99_ms']:.2f}"
         print(f"| {name} | {r['n']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.0f} | {r['errors']} | {over} |")
+
+
+def overload(args: argparse.Namespace) -> None:
+    """The overload scenario alone: every request needs a compression; how long, and how answered."""
+    items = hotpotqa(3 * args.overload_requests + 1)
+    redis = RedisProcess().start()
+    up_port, proxy_port = free_port(), free_port()
+    py = sys.executable
+    procs = []
+    try:
+        procs.append(start([py, "-m", "api.fake_upstream", "--port", str(up_port), "--stream-delay", "0",
+                            "--no-record"], {}, up_port))
+        env = {"CONDENSER_REDIS_URL": redis.url, "CONDENSER_OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+               "CONDENSER_METHOD": args.method, "CONDENSER_MIN_TOKENS": "200", "CONDENSER_PRELOAD": "true",
+               "CONDENSER_RATE": "0.2", "CONDENSER_COMPRESS_QUEUE": str(args.queue),
+               "CONDENSER_OVERLOAD": args.overload_mode}
+        procs.append(start([py, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(proxy_port),
+                            "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
+                           env, proxy_port))
+        proxy = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
+        r = asyncio.run(run(proxy, big_prompts(items, args.overload_requests), {}, args.concurrency,
+                            args.time_limit))
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        redis.stop()
+    print(f"\noverload, loopback, {os.cpu_count()} cores shared with the load generator; concurrency "
+          f"{args.concurrency}, {args.workers} proxy worker(s), method {args.method}, new ~4k-token prompts, "
+          f"queue {args.queue}, overload {args.overload_mode}\n")
+    print("| requests | wall s | p50 ms | p99 ms | compressed | failed open | rejected (503) | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    out = r["outcomes"]
+    print(f"| {r['n']} | {r['wall_s']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {out.get('applied', 0)} | "
+          f"{out.get('failed-open', 0)} | {out.get('rejected', 0)} | {out.get('error', 0)} |")
 
 
 if __name__ == "__main__":
