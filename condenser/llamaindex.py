@@ -6,7 +6,9 @@ Use it wherever LlamaIndex takes ``node_postprocessors``::
                                          node_postprocessors=[CondenserNodePostprocessor(target_token=800)])
 
 All retrieved nodes compete for one budget (``target_token`` tokens, or ``rate`` of their tokens): they are
-compressed together, so the most relevant nodes keep more and the least relevant may vanish. With no
+compressed together, so the most relevant nodes keep more and the least relevant may vanish. ``top_n`` and
+``min_relevance`` drop whole nodes first (``compressor.document_filter``); their share of the budget goes to
+the nodes kept. With no
 ``base_url`` it compresses in-process on the default method; with ``base_url=`` it calls a running Condenser
 service (``condenser.Client``). Argument names follow ``LongLLMLinguaPostprocessor`` where they mean the same
 (``target_token``, ``rate``, ``instruction_str``, ``additional_compress_kwargs``, ``device_map``). Needs only
@@ -31,18 +33,20 @@ except ImportError as exc:  # the adapter is optional: say how to get it instead
 __all__ = ["CondenserNodePostprocessor"]
 
 META_PREFIX = "condenser_"
-META_KEYS = tuple(f"{META_PREFIX}{k}" for k in ("relevance", "original_tokens", "compressed_tokens", "method"))
+META_KEYS = tuple(f"{META_PREFIX}{k}" for k in ("relevance", "original_tokens", "compressed_tokens", "method",
+                                                  "dropped"))
 
 
 class CondenserNodePostprocessor(BaseNodePostprocessor):
     """Question-aware joint compression of retrieved nodes to one token budget.
 
-    Each returned node is a copy of its input node with the compressed text and four metadata entries
-    (hidden from the LLM and the embedder): ``condenser_relevance`` (mean score of its kept spans on the
-    method's scale, None when nothing was scored), ``condenser_original_tokens`` and
-    ``condenser_compressed_tokens`` (target-LLM tokens) and ``condenser_method``. Nodes compressed to
-    nothing are dropped, then those under ``min_relevance``, then all but the ``top_n`` most relevant; the
-    retrieval order and scores of the rest are kept.
+    Each returned node is a copy of its input node with the compressed text and five metadata entries
+    (hidden from the LLM and the embedder): ``condenser_relevance`` (the retriever's cosine between the
+    question and the node's best sentence: one absolute scale across nodes and calls; None without a
+    question), ``condenser_original_tokens`` and ``condenser_compressed_tokens`` (target-LLM tokens),
+    ``condenser_dropped`` (how many nodes of the call were not returned) and ``condenser_method``. Nodes
+    under ``min_relevance``, beyond the ``top_n`` most relevant, or compressed to nothing are not returned;
+    the retrieval order and scores of the rest are kept.
     """
 
     method: str = Field(default="condenser", description="a Condenser method name")
@@ -55,7 +59,7 @@ class CondenserNodePostprocessor(BaseNodePostprocessor):
         default_factory=dict, description="passed to compress() as **options (encoding, model, ...)")
     device_map: str | None = Field(default=None, description="device of the model methods: cpu, cuda, mps")
     top_n: int | None = Field(default=None, ge=1, description="keep at most this many nodes, most relevant")
-    min_relevance: float | None = Field(default=None, description="drop nodes whose relevance is lower")
+    min_relevance: float | None = Field(default=None, description="drop nodes less relevant than this (a cosine)")
     base_url: str | None = Field(default=None, description="a Condenser service; None runs in-process")
     api_key: SecretStr | None = None
     timeout: float = 30.0
@@ -74,13 +78,13 @@ class CondenserNodePostprocessor(BaseNodePostprocessor):
         if self.base_url is None:
             from compressor import compress
 
-            result: CompressionResult = compress(texts, question, **self._args(texts))
+            result: CompressionResult = compress(texts, question, **self._args(question))
         else:
             from condenser.client import Client
 
             with Client(self.base_url, **self._client_args()) as client:
-                result = client.compress(texts, question, **self._args(texts))
-        return self._assemble(live, texts, result)
+                result = client.compress(texts, question, **self._args(question))
+        return _assemble(live, texts, result, len(nodes))
 
     async def _apostprocess_nodes(self, nodes: list[NodeWithScore],
                                   query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
@@ -93,11 +97,17 @@ class CondenserNodePostprocessor(BaseNodePostprocessor):
         if not live:
             return []
         async with AsyncClient(self.base_url, **self._client_args()) as client:
-            result = await client.compress(texts, question, **self._args(texts))
-        return self._assemble(live, texts, result)
+            result = await client.compress(texts, question, **self._args(question))
+        return _assemble(live, texts, result, len(nodes))
 
-    def _args(self, texts: list[str]) -> dict[str, Any]:
+    def _args(self, question: str | None) -> dict[str, Any]:
         options = dict(self.additional_compress_kwargs)
+        if question:  # the absolute relevance of each node, and the filters on it, need a question
+            options["document_relevance"] = True
+            if self.min_relevance is not None:
+                options["min_relevance"] = self.min_relevance
+        if self.top_n is not None:
+            options["top_n"] = self.top_n
         if self.device_map is not None:
             options.setdefault("device", self.device_map)
         budget: dict[str, Any] = {"rate": self.rate}
@@ -109,24 +119,6 @@ class CondenserNodePostprocessor(BaseNodePostprocessor):
     def _client_args(self) -> dict[str, Any]:
         key = self.api_key.get_secret_value() if self.api_key else None
         return {"api_key": key, "timeout": self.timeout, "retries": self.retries}
-
-    def _assemble(self, live: list[NodeWithScore], texts: list[str],
-                  result: CompressionResult) -> list[NodeWithScore]:
-        """Split the joint result back into nodes, then apply ``min_relevance`` and ``top_n``."""
-        outputs = result.documents or [""] * len(live)
-        kept: list[tuple[int, NodeWithScore, float | None]] = []
-        for i, (item, original, text) in enumerate(zip(live, texts, outputs)):
-            if not text.strip():
-                continue
-            scores = [s.score for s in result.kept if s.doc == i and s.score is not None]
-            relevance = sum(scores) / len(scores) if scores else None
-            if self.min_relevance is not None and relevance is not None and relevance < self.min_relevance:
-                continue
-            kept.append((i, _compressed_node(item, original, text, relevance, result), relevance))
-        if self.top_n is not None and len(kept) > self.top_n:
-            best = sorted(kept, key=lambda k: (k[2] is None, -(k[2] or 0.0), k[0]))[: self.top_n]
-            kept = sorted(best, key=lambda k: k[0])
-        return [node for _, node, _ in kept]
 
 
 def _inputs(nodes: list[NodeWithScore],
@@ -142,6 +134,17 @@ def _inputs(nodes: list[NodeWithScore],
     return live, texts, question
 
 
+def _assemble(live: list[NodeWithScore], texts: list[str], result: CompressionResult,
+              received: int) -> list[NodeWithScore]:
+    """Split the joint result back into nodes (``result.documents`` keeps the boundaries)."""
+    outputs = result.documents or [""] * len(live)
+    relevance = result.info.get("document_relevance") or [None] * len(live)
+    kept = [(item, original, text, score) for item, original, text, score in zip(live, texts, outputs, relevance)
+            if text.strip()]
+    return [_compressed_node(item, original, text, score, result, received - len(kept))
+            for item, original, text, score in kept]
+
+
 def _encoding(options: dict[str, Any]) -> str:
     from compressor.tokens import DEFAULT_ENCODING, encoding_for_model
 
@@ -151,7 +154,7 @@ def _encoding(options: dict[str, Any]) -> str:
 
 
 def _compressed_node(item: NodeWithScore, original: str, text: str, relevance: float | None,
-                     result: CompressionResult) -> NodeWithScore:
+                     result: CompressionResult, dropped: int) -> NodeWithScore:
     """A copy of ``item`` holding ``text`` and the condenser_* metadata (the input is not mutated)."""
     node = item.node.model_copy(deep=True)
     node.set_content(text)
@@ -160,6 +163,7 @@ def _compressed_node(item: NodeWithScore, original: str, text: str, relevance: f
         f"{META_PREFIX}original_tokens": count_tokens(original, result.encoding),
         f"{META_PREFIX}compressed_tokens": count_tokens(text, result.encoding),
         f"{META_PREFIX}method": result.method,
+        f"{META_PREFIX}dropped": dropped,
     })
     # the LLM should read the context, not our bookkeeping; nor should an embedder re-index it
     for excluded in (node.excluded_llm_metadata_keys, node.excluded_embed_metadata_keys):

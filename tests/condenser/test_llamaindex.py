@@ -20,6 +20,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import ValidationError
 
 from compressor import count_tokens
+from compressor.document_filter import document_relevance
 from condenser.llamaindex import CondenserNodePostprocessor
 from tests.condenser.hotpotqa import hotpotqa_items
 from tests.condenser.live_server import serve, service_app
@@ -27,7 +28,7 @@ from tests.condenser.live_server import serve, service_app
 # Query-aware but model-free (BM25 only, no dense coarse stage), so most tests take milliseconds.
 BM25 = {"method": "extractive", "additional_compress_kwargs": {"dense_weight": 0.0, "coarse": False}}
 CONDENSER_KEYS = {"condenser_original_tokens", "condenser_compressed_tokens", "condenser_relevance",
-                  "condenser_method"}
+                  "condenser_method", "condenser_dropped"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,8 @@ def test_query_engine_compresses_retrieved_nodes_on_the_embedded_default(items):
             assert CONDENSER_KEYS <= meta.keys() and meta["condenser_method"] == "condenser"
             assert meta["condenser_compressed_tokens"] == count_tokens(n.node.get_content())
             assert meta["condenser_compressed_tokens"] <= meta["condenser_original_tokens"]
-            assert 0.0 <= meta["condenser_relevance"] <= 1.0
+            assert -1.0 <= meta["condenser_relevance"] <= 1.0
+            assert meta["condenser_dropped"] == len(item["paragraphs"]) - len(kept)
         prompt = str(response)  # MockLLM echoes its prompt: the compressed context, without our bookkeeping
         assert all(n.node.get_content() in prompt for n in kept)
         assert "condenser_relevance" not in prompt and "title: " in prompt
@@ -97,21 +99,22 @@ def test_relevance_decides_which_nodes_keep_room(items):
     assert all(n.score == pytest.approx(1.0 - int(n.node.node_id[1:]) / 100) for n in out)  # scores kept
 
 
-def test_top_n_and_min_relevance(items):
+def test_top_n_and_min_relevance_drop_whole_nodes_by_absolute_relevance(items):
     item, nodes = items[1], nodes_of(items[1])
     question = item["question"]
-    everything = CondenserNodePostprocessor(rate=0.5, **BM25).postprocess_nodes(nodes, query_str=question)
-    relevance = {n.node.node_id: n.node.metadata["condenser_relevance"] for n in everything}
-    assert len(everything) >= 3
-
+    scores = document_relevance([n.node.get_content() for n in nodes], question)
     top = CondenserNodePostprocessor(rate=0.5, top_n=2, **BM25).postprocess_nodes(nodes, query_str=question)
-    best_two = sorted(relevance, key=relevance.get, reverse=True)[:2]
-    assert sorted(n.node.node_id for n in top) == sorted(best_two)
+    best_two = sorted(range(len(nodes)), key=lambda i: (-scores[i], i))[:2]
+    assert [n.node.node_id for n in top] == [f"p{i}" for i in sorted(best_two)]
+    assert all(n.node.metadata["condenser_dropped"] == len(nodes) - 2 for n in top)
+    assert [n.node.metadata["condenser_relevance"] for n in top] == [scores[i] for i in sorted(best_two)]
+    # the two kept nodes share the budget of all ten: at rate 0.5 they come back whole
+    assert all(n.node.get_content() == nodes[int(n.node.node_id[1:])].node.get_content() for n in top)
 
-    floor = sorted(relevance.values())[len(relevance) // 2]
+    floor = sorted(scores)[len(scores) // 2]
     high = CondenserNodePostprocessor(rate=0.5, min_relevance=floor, **BM25).postprocess_nodes(
         nodes, query_str=question)
-    assert 0 < len(high) < len(everything)
+    assert 0 < len(high) <= len([s for s in scores if s >= floor])
     assert all(n.node.metadata["condenser_relevance"] >= floor for n in high)
 
 
