@@ -1,4 +1,5 @@
-"""Input limits checked before any parsing: JSON nesting depth, header count and size, messages and parts.
+"""Input limits: JSON nesting depth and header count and size before anything is parsed (``InputLimits``
+middleware), messages and content parts of a proxied chat request right after its parse.
 
 Each check returns a ``LimitExceeded`` (status, message naming the limit and its setting, parameter) or None,
 so the middleware and the proxy route answer with the same clear 4xx.
