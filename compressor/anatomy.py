@@ -317,7 +317,17 @@ def _rules_blocks(text: str, regions: list[tuple[int, int]]) -> list[tuple[int, 
 
 
 def _frame_pieces(text: str, doc: int, start: int, end: int, code: list[tuple[int, int]]) -> list[Piece]:
-    """The protected sentences and lines of a frame (text outside documents)."""
+    """The protected sentences and lines of a frame (text outside documents): in a paragraph that is
+    mostly instructions every sentence is kept ("I will paste an article. Answer only from it.")."""
+    out = []
+    for para_start, para_end in _paragraphs(text, start, end):
+        out.extend(_paragraph_pieces(text, doc, para_start, para_end, code,
+                                     _frame_like(text, para_start, para_end)))
+    return out
+
+
+def _paragraph_pieces(text: str, doc: int, start: int, end: int, code: list[tuple[int, int]],
+                      whole: bool) -> list[Piece]:
     out = []
     for line_start, line_end in _lines(text, start, end):
         if _inside(line_start, code):
@@ -337,7 +347,7 @@ def _frame_pieces(text: str, doc: int, start: int, end: int, code: list[tuple[in
             out.append(Piece(doc, *_trimmed(text, body, line_end), "scaffolding", "intro"))
             continue
         for s, e in sentence_offsets(text[body:line_end], base=body):
-            kind = _sentence_kind(text[s:e])
+            kind = _sentence_kind(text[s:e]) or ("instruction" if whole else None)
             if kind == "question":
                 out.append(Piece(doc, s, e, "question", "question"))
             elif kind == "instruction":
