@@ -61,6 +61,8 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
     state = state_of(request)
     body = _check(_parse(await request.body()), state.settings)
     controls = controls_of(request.headers, body, state.settings)
+    # a proxy-key caller routed where the deployment has no key is refused before any compression work
+    state.upstream.credential(caller, state.upstream.route(anthropic, body.get("model")))
     status, extra = "bypassed", {}
     if not controls.bypass:
         try:

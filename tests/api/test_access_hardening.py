@@ -312,3 +312,19 @@ def test_checkpoint_names_are_the_only_choice_and_never_download(upstream, hub_c
     # the proxy's method control cannot start a download either: the compressor fails open
     assert proxied.status_code == 200 and proxied.headers["x-condenser-compression"] == "failed-open"
     assert hub_calls and all(local_only for _, local_only in hub_calls)
+
+
+def test_keyless_route_is_refused_before_compression(upstream, monkeypatch):
+    from api.app import create_app
+    from api.routes import proxy
+
+    compressed = []
+    real = proxy.compress_request
+    monkeypatch.setattr(proxy, "compress_request", lambda *a, **k: compressed.append(1) or real(*a, **k))
+    settings = proxy_settings(upstream[0], None, api_keys=["pk-1"], upstream_api_keys={"openai": "sk-o-7"})
+    long_chat = {"model": "claude-x", "messages": [{"role": "user", "content": TEXT * 3}]}
+    with serve(create_app(settings)) as url:
+        refused = httpx.post(f"{url}/v1/messages", json=long_chat, headers={"Authorization": "Bearer pk-1"})
+        served = httpx.post(f"{url}/v1/chat/completions", json=long_chat, headers={"Authorization": "Bearer pk-1"})
+    assert refused.status_code == 403 and served.status_code == 200
+    assert len(compressed) == 1  # only the request that went on to its provider
