@@ -33,8 +33,12 @@ def compress(
             see ``compressor.instruction``), ``question`` / ``target_token`` (LLMLingua's names, aliases of
             ``query`` / ``target_tokens``), ``coarse`` (force the question-aware page-retrieval stage on/off),
             ``repeat_words`` (text kept once from overlapping chunks: runs of at least this many words,
-            default 20 from the pipeline config; 0 keeps repeats), plus
-            the method's own options.
+            default 20 from the pipeline config; 0 keeps repeats), ``keep`` (a str or list of str: every
+            occurrence is kept verbatim, like ``<keep>...</keep>`` in the text, whose markers are removed),
+            ``anatomy`` (default True: the input's instructions, question, document labels, XML tags and
+            headings of kept sections are kept whole and only its context is compressed, a ``rate`` applying
+            to that context; ``result.info["anatomy"]`` says what was protected; see
+            ``compressor.anatomy``), plus the method's own options.
 
     Returns:
         ``CompressionResult``; an input already within budget comes back unchanged. ``str(result)`` is the

@@ -98,3 +98,19 @@ def test_openai_tool_message_and_keep_controls(condenser_proxy, upstream):
     assert "Internal ticket: WR-4471." in tool and "<keep>" not in tool
     assert "Filler about the weather today." in tool
     assert _last_body(upstream)["messages"][0]["content"] == "You are a helpful assistant."
+
+
+def test_compress_endpoint_reports_anatomy_and_takes_keep(condenser_proxy):
+    httpx = pytest.importorskip("httpx")
+    context = RAG_SYSTEM + "\n\n<keep>Internal ticket: WR-4471.</keep>"
+    reply = httpx.post(f"{condenser_proxy}/v1/compress", timeout=120, json={
+        "context": context, "query": QUESTION, "rate": 0.1, "options": {"keep": ["Passage 3:\nThe widget"]}})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["text"].startswith(" ".join(INSTRUCTIONS)) and "Internal ticket: WR-4471." in body["text"]
+    assert "<keep>" not in body["text"] and "Passage 3:\nThe widget" in body["text"]
+    anatomy = body["info"]["anatomy"]
+    assert anatomy["counts"]["instruction"] == 4 and anatomy["counts"]["keep"] == 2
+    assert anatomy["protected_tokens"] > 0 and body["compressed_tokens"] <= body["budget"]
+    first = anatomy["protected"][0]
+    assert context[first["start"] : first["end"]] == INSTRUCTIONS[0]
