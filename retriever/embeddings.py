@@ -224,8 +224,10 @@ class Embedder:
             job.join(timeout)
 
     def _encode_slices(self, texts: list[str]) -> None:
+        from compressor.cancellation import cancelled  # the run that started this job was given up on
+
         for i in range(0, len(texts), PREFETCH_SLICE):
-            if _EXITING.is_set():
+            if _EXITING.is_set() or cancelled():
                 return
             try:
                 self._cached(texts[i : i + PREFETCH_SLICE], background=True)

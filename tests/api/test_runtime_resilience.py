@@ -178,6 +178,29 @@ def test_pipeline_checks_for_cancellation_between_stages(monkeypatch):
         assert pipeline.run(CONTEXT, "Where was Ada born?", rate=0.25, method="truncate").text
 
 
+def test_prefetch_started_by_a_cancelled_run_stops(monkeypatch):
+    """The embedder's background prefetch (the rest of a long document) inherits the run's cancellation."""
+    import numpy as np
+
+    from retriever.embeddings import PREFETCH_SLICE, get_embedder
+
+    embedder = get_embedder()
+    slices = []
+    monkeypatch.setattr(embedder, "_run_model", lambda texts, background: slices.append(len(texts))
+                        or np.zeros((len(texts), embedder.dim), np.float32))
+    texts = [f"Prefetch test sentence {i} of a cancelled run." for i in range(3 * PREFETCH_SLICE)]
+    event = threading.Event()
+    with cancellable(event):
+        event.set()
+        assert embedder.prefetch(texts[:PREFETCH_SLICE * 2])
+    embedder.wait_prefetch(10)
+    assert slices == []  # nothing embedded for a run nobody waits for
+    with cancellable(threading.Event()):  # not cancelled: the same prefetch embeds
+        assert embedder.prefetch(texts[PREFETCH_SLICE * 2:])
+    embedder.wait_prefetch(10)
+    assert sum(slices) == PREFETCH_SLICE
+
+
 # 35.12: a bounded queue; beyond it 503 + Retry-After, or fail-open on the proxy
 
 
