@@ -18,6 +18,6 @@ if ! "$VENV/bin/python" -c "import torch,sys; sys.exit(torch.__version__.split('
   echo "==> installing torch 2.13.0 (CPU)"
   "${PIP[@]}" install "${FIND[@]}" "torch==2.13.0"
 fi
-echo "==> installing condenser[models,fast,api,langchain,llamaindex,litellm,evals,llmlingua,dev]"
-"${PIP[@]}" install "${FIND[@]}" -e ".[models,fast,api,langchain,llamaindex,litellm,evals,llmlingua,dev]"
+echo "==> installing condenser[models,fast,api,langchain,llamaindex,litellm,evals,llmlingua,otel,dev]"
+"${PIP[@]}" install "${FIND[@]}" -e ".[models,fast,api,langchain,llamaindex,litellm,evals,llmlingua,otel,dev]"
 echo "==> setup done"
