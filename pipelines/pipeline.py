@@ -17,6 +17,7 @@ from compressor.instruction import run_with_instruction
 from compressor.methods.base import Method, Region, Request
 from compressor.registry import get_method
 from compressor.result import CompressionResult, Span, record_call
+from compressor.structured import compress_structured
 from compressor.tokens import count_tokens, get_encoding
 from compressor.validation import (
     check_budget_args,
@@ -198,6 +199,9 @@ class Pipeline:
 
     def _prepare(self, c: _Checked) -> _Job | CompressionResult:
         """Count, chunk and narrow one checked input: a job for the method, or the input unchanged."""
+        structured = compress_structured(self, c)  # JSON, CSV and tables: compressed by their structure
+        if structured is not None:
+            return structured
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
             encoding = self._encoding(c.pipeline_opts)

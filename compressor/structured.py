@@ -1,0 +1,233 @@
+"""Question-aware compression of structured documents: JSON inside its arrays and objects, CSV and
+Markdown tables by rows under their header.
+
+A document that is one JSON object or array is split into pieces: every container larger than
+``piece_cap(budget)`` tokens is opened (array elements, object members), down to pieces that fit
+(a record of a list, a small object, a scalar member). Each piece is scored against the question with the
+pipeline's hybrid relevance (retriever cosine + BM25) on its text prefixed by its keys (``users: {...}``),
+and the best pieces are kept, greedily, until the budget is used. The output is valid JSON with the
+original keys, nesting and order; what is left out is simply absent (an array keeps fewer elements, an
+object fewer members).
+
+A CSV document (every line the same number of fields, comma, tab or semicolon separated) or a document
+that is one Markdown table keeps its header always and its most relevant rows, in their order, verbatim.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from compressor.budget import resolve_budget
+from compressor.result import CompressionResult
+from compressor.tokens import count_many, count_tokens
+
+if TYPE_CHECKING:
+    from pipelines.pipeline import Pipeline, _Checked
+
+#: a JSON container is opened into its elements / members when larger than this share of the budget
+PIECE_SHARE = 0.25
+#: ... or than this many tokens, whichever is larger (small records stay whole)
+MIN_PIECE_TOKENS = 24
+#: exact re-counts the final fill may spend trying pieces the estimate left out
+FILL_TRIES = 64
+#: a CSV header's column names are at most this long
+MAX_HEADER_CHARS = 40
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A selectable part of a structured document: a JSON value at ``path``, or a table row (``row``)."""
+
+    path: Path
+    text: str
+    tokens: int
+    row: int = -1
+
+
+def piece_cap(budget: int) -> int:
+    """Largest JSON piece kept whole: larger containers are opened into their elements / members."""
+    return max(MIN_PIECE_TOKENS, int(PIECE_SHARE * budget))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_json_document(text: str) -> Any | None:
+    """The parsed value when ``text`` is one non-empty JSON object or array, else None."""
+    stripped = text.strip()
+    if len(stripped) < 2 or stripped[0] not in "[{":
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) and value else None
+
+
+def json_pieces(value: Any, cap: int, encoding: str) -> list[Piece]:
+    """The pieces of a JSON value (see module), in document order."""
+    out: list[Piece] = []
+
+    def visit(node: Any, path: Path) -> None:
+        text = _dumps(node)
+        tokens = count_tokens(text, encoding)
+        if isinstance(node, (dict, list)) and node and (not path or tokens > cap):
+            for key, child in (node.items() if isinstance(node, dict) else enumerate(node)):
+                visit(child, (*path, key))
+            return
+        keys = ".".join(str(k) for k in path if isinstance(k, str))
+        member = count_tokens(_dumps(path[-1]) + ": ", encoding) if path and isinstance(path[-1], str) else 0
+        out.append(Piece(path, f"{keys}: {text}" if keys else text, tokens + member + 1))
+
+    visit(value, ())
+    return out
+
+
+def prune(value: Any, keep: set[Path]) -> Any:
+    """``value`` holding only the subtrees at ``keep`` and the containers that lead to them."""
+    inner = {p[:i] for p in keep for i in range(len(p))}
+
+    def build(node: Any, path: Path) -> Any:
+        if path in keep:
+            return node
+        if isinstance(node, dict):
+            return {k: build(v, (*path, k)) for k, v in node.items() if (*path, k) in keep or (*path, k) in inner}
+        return [build(v, (*path, i)) for i, v in enumerate(node) if (*path, i) in keep or (*path, i) in inner]
+
+    return build(value, ())
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV document or one Markdown table: header lines (always kept) and row lines, verbatim."""
+
+    header: str
+    rows: list[str]
+    kind: str
+
+
+def parse_table(text: str) -> Table | None:
+    """``text`` as a table when it is CSV (see module) or one Markdown table, else None."""
+    lines = text.strip("\n").splitlines(keepends=True)
+    if len(lines) < 3:
+        return None
+    if all(line.lstrip().startswith("|") for line in lines if line.strip()) and _TABLE_RULE.match(lines[1]):
+        return Table("".join(lines[:2]), lines[2:], "markdown-table")
+    for delimiter in (",", "\t", ";"):
+        if delimiter not in lines[0]:
+            continue
+        try:
+            parsed = list(csv.reader(io.StringIO("".join(lines)), delimiter=delimiter))
+        except csv.Error:
+            continue
+        widths = {len(r) for r in parsed if r}
+        names_ok = all(len(name) <= MAX_HEADER_CHARS for name in parsed[0])  # a header names columns, not prose
+        if len(parsed) == len(lines) and len(widths) == 1 and widths.pop() >= 2 and names_ok:
+            return Table(lines[0], lines[1:], "csv")
+    return None
+
+
+def _scores(texts: list[str], query: str | None) -> np.ndarray:
+    from retriever.hybrid import HybridScorer
+
+    return HybridScorer().scores(texts, query)
+
+
+def _select(pieces: list[Piece], scores: np.ndarray, budget: int, render, encoding: str,
+            min_fill: float) -> tuple[set[int], str, int]:
+    """Indices of the pieces kept (best first while the estimate fits, then exact), their output and
+    its tokens: at most ``budget``, and filled towards it when the estimate left room."""
+    order = sorted(range(len(pieces)), key=lambda i: (-scores[i], i))
+    kept: list[int] = []
+    spent = count_tokens(render(set()), encoding)
+    for i in order:
+        if spent + pieces[i].tokens <= budget:
+            kept.append(i)
+            spent += pieces[i].tokens
+    text = render(set(kept))
+    tokens = count_tokens(text, encoding)
+    while tokens > budget and kept:  # the joins cost more than estimated: drop the weakest
+        kept.pop()
+        text = render(set(kept))
+        tokens = count_tokens(text, encoding)
+    tries = 0
+    for i in order:
+        if tokens >= min_fill * budget or tries >= FILL_TRIES:
+            break
+        if i in kept or pieces[i].tokens > budget - tokens + 2:
+            continue
+        tries += 1
+        trial = render({*kept, i})
+        trial_tokens = count_tokens(trial, encoding)
+        if trial_tokens <= budget:
+            kept.append(i)
+            text, tokens = trial, trial_tokens
+    return set(kept), text, tokens
+
+
+def compress_json(value: Any, query: str | None, budget: int, encoding: str,
+                  min_fill: float) -> tuple[str, int, dict[str, Any]]:
+    """``(text, tokens, info)`` of a JSON value compressed to ``budget`` (see module)."""
+    pieces = json_pieces(value, piece_cap(budget), encoding)
+    scores = _scores([p.text for p in pieces], query)
+
+    def render(keep: set[int]) -> str:
+        return _dumps(prune(value, {pieces[i].path for i in keep}))
+
+    kept, text, tokens = _select(pieces, scores, budget, render, encoding, min_fill)
+    return text, tokens, {"structure": "json", "pieces": len(pieces), "kept_pieces": len(kept)}
+
+
+def compress_table(table: Table, query: str | None, budget: int, encoding: str,
+                   min_fill: float) -> tuple[str, int, dict[str, Any]]:
+    """``(text, tokens, info)`` of a table's header and its most relevant rows within ``budget``."""
+    live = [i for i, row in enumerate(table.rows) if row.strip()]
+    costs = count_many([table.rows[i] for i in live], encoding)
+    pieces = [Piece((), table.rows[i], c, row=i) for i, c in zip(live, costs)]
+    scores = _scores([f"{table.header.strip()}\n{p.text.strip()}" for p in pieces], query)
+
+    def render(keep: set[int]) -> str:
+        rows = sorted(pieces[i].row for i in keep)
+        return (table.header + "".join(table.rows[r] for r in rows)).rstrip("\n")
+
+    kept, text, tokens = _select(pieces, scores, budget, render, encoding, min_fill)
+    return text, tokens, {"structure": table.kind, "pieces": len(pieces), "kept_pieces": len(kept)}
+
+
+def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionResult | None:
+    """The compressed result of a single JSON, CSV or Markdown-table document over its budget, else None
+    (list input, other text, or an input already within budget: the pipeline's usual path)."""
+    if checked.is_list or len(checked.documents) != 1:
+        return None
+    start = time.perf_counter()
+    text = checked.documents[0]
+    value = parse_json_document(text)
+    table = parse_table(text) if value is None else None
+    if value is None and table is None:
+        return None
+    encoding = pipeline._encoding(checked.pipeline_opts)
+    original = count_tokens(text, encoding)
+    rate = pipeline.config.rate if checked.rate is None and checked.target_tokens is None else checked.rate
+    budget = resolve_budget(original, rate, checked.target_tokens)
+    if original <= budget:
+        return None
+    min_fill = pipeline.config.min_fill
+    if value is not None:
+        out, tokens, info = compress_json(value, checked.query, budget, encoding, min_fill)
+    else:
+        out, tokens, info = compress_table(table, checked.query, budget, encoding, min_fill)
+    return CompressionResult(text=out, original_tokens=original, compressed_tokens=tokens,
+                             ratio=round(original / max(1, tokens), 4), method=checked.name, encoding=encoding,
+                             budget=budget, info=info, timings={"total": time.perf_counter() - start})
