@@ -3,9 +3,10 @@ Markdown tables by rows under their header.
 
 A document that is one JSON object or array is split into pieces: every container larger than
 ``piece_cap(budget)`` tokens is opened (array elements, object members), down to pieces that fit
-(a record of a list, a small object, a scalar member). Each piece is scored against the question with the
-pipeline's hybrid relevance (retriever cosine + BM25) on its text prefixed by its keys (``users: {...}``),
-and the best pieces are kept, greedily, until the budget is used. The output is valid JSON with the
+(a record of a list, a small object, a scalar member; a long text value is opened into its sentences).
+Each piece is scored against the question with the pipeline's hybrid relevance (retriever cosine + BM25)
+on its text prefixed by its keys (``users: {...}``), and the best pieces are kept, greedily, until the
+budget is used. The output is valid JSON with the
 original keys, nesting and order; what is left out is simply absent (an array keeps fewer elements, an
 object fewer members).
 
@@ -42,7 +43,16 @@ FILL_TRIES = 64
 MAX_HEADER_CHARS = 40
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
-Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A path step into a long JSON string: its ``index``-th sentence."""
+
+    index: int
+
+
+Path = tuple[str | int | Sentence, ...]
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,12 @@ class Piece:
 def piece_cap(budget: int) -> int:
     """Largest JSON piece kept whole: larger containers are opened into their elements / members."""
     return max(MIN_PIECE_TOKENS, int(PIECE_SHARE * budget))
+
+
+def _sentences(text: str) -> list[str]:
+    from retriever.sentences import sentence_offsets
+
+    return [text[a:b] for a, b in sentence_offsets(text)]
 
 
 def _dumps(value: Any) -> str:
@@ -87,6 +103,12 @@ def json_pieces(value: Any, cap: int, encoding: str) -> list[Piece]:
             for key, child in (node.items() if isinstance(node, dict) else enumerate(node)):
                 visit(child, (*path, key))
             return
+        if isinstance(node, str) and tokens > cap and len(sentences := _sentences(node)) > 1:
+            keys = ".".join(str(k) for k in path if isinstance(k, str))
+            for i, sentence in enumerate(sentences):  # a long text value is kept sentence by sentence
+                out.append(Piece((*path, Sentence(i)), f"{keys}: {sentence}",
+                                 count_tokens(sentence, encoding) + 1))
+            return
         keys = ".".join(str(k) for k in path if isinstance(k, str))
         member = count_tokens(_dumps(path[-1]) + ": ", encoding) if path and isinstance(path[-1], str) else 0
         out.append(Piece(path, f"{keys}: {text}" if keys else text, tokens + member + 1))
@@ -102,6 +124,8 @@ def prune(value: Any, keep: set[Path]) -> Any:
     def build(node: Any, path: Path) -> Any:
         if path in keep:
             return node
+        if isinstance(node, str):
+            return " ".join(s for i, s in enumerate(_sentences(node)) if (*path, Sentence(i)) in keep)
         if isinstance(node, dict):
             return {k: build(v, (*path, k)) for k, v in node.items() if (*path, k) in keep or (*path, k) in inner}
         return [build(v, (*path, i)) for i, v in enumerate(node) if (*path, i) in keep or (*path, i) in inner]

@@ -94,3 +94,12 @@ def test_prose_with_commas_is_not_a_table():
     prose = "Paris, the capital, is large.\nOslo is cold, windy, and dark.\nRome, Italy.\n"
     assert parse_table(prose) is None
     assert parse_table("a,b\n1,2\n3,4\n").kind == "csv"
+
+
+def test_a_long_text_value_is_kept_sentence_by_sentence():
+    filler = " ".join(f"The committee met on day {i} and discussed the budget at length." for i in range(60))
+    doc = {"title": "Minutes", "body": f"{filler} The new chair is Maria Lopez, elected by a wide margin. {filler}"}
+    r = compress(json.dumps(doc), "Who is the new chair?", target_tokens=120)
+    parsed = json.loads(r.text)
+    assert "The new chair is Maria Lopez, elected by a wide margin." in parsed["body"]
+    assert r.compressed_tokens <= 120 and r.compressed_tokens > 60
