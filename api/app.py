@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, redaction
+from api import errors, redaction, request_id
 from api.access import RateLimiter
 from api.cache import CompressionCache
 from api.metrics import Metrics
@@ -72,13 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.condenser = _state(settings, metrics)
     errors.install(app)
     redaction.install()  # keys never reach a log line, whatever server hosts the app
+    request_id.install()  # every log line made while serving a request knows its id
     for router in (compress.router, proxy.router, ops.router):
         app.include_router(router)
     if STATIC.is_dir():
         app.mount("/playground", StaticFiles(directory=STATIC, html=True), name="playground")
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(InputLimits, settings=settings)  # header count/size and JSON depth, before parsing
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: refuse before any work
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # refuse before any work
+    app.add_middleware(request_id.RequestId)  # outermost: every answer, a refusal too, carries its id
     return app
 
 
