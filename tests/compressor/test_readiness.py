@@ -124,3 +124,29 @@ def test_compressing_with_a_method_that_is_not_ready_is_424_naming_the_method(se
     assert batch[0]["error"]["param"] == "items.0.method" and "method exit is not ready" in \
         batch[0]["error"]["message"]
     assert batch[1]["method"] == "truncate" and batch[1]["compressed_tokens"] <= 0.5 * batch[1]["original_tokens"]
+
+
+@pytest.mark.browser
+def test_playground_offers_only_ready_methods(service):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
+    from tests.api.test_playground_browser import CHROMIUM, FLAGS
+
+    if not CHROMIUM:
+        pytest.skip("no Chromium binary: apt-get install -y chromium (make system-deps)")
+    url, _ = service
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/playground/")
+            page.wait_for_selector("#method option[value=llmlingua2]", state="attached")
+            options = page.eval_on_selector_all("#method option", "els => els.map(e => [e.value, e.disabled, e.title])")
+        finally:
+            browser.close()
+    state = {value: (disabled, title) for value, disabled, title in options}
+    assert not state["condenser"][0] and not state["truncate"][0]
+    assert state["llmlingua2"][0] and "needs checkpoint microsoft/llmlingua-2" in state["llmlingua2"][1]
+    assert state["exit"][0]
+    enabled = [value for value, disabled, _ in options if not disabled]
+    ready = {d["name"] for d in httpx.get(f"{url}/v1/methods").json()["details"] if d["ready"]}
+    assert set(enabled) == ready and {"cfic", "condenser", "extractive", "retrieve", "truncate"} <= ready
