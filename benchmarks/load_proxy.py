@@ -2,6 +2,7 @@
 
     python benchmarks/load_proxy.py [--requests 2000] [--concurrency 8] [--miss-requests 30] [--workers 1]
     python benchmarks/load_proxy.py --overload [--concurrency 32] [--overload-requests 96] [--overload-mode fail-open]
+    python benchmarks/load_proxy.py --abandoned [--overload-requests 12]
 
 Starts a redis-server, the fake provider (``api.fake_upstream``) and the proxy (uvicorn, one process per
 worker) on free loopback ports, then sends the same OpenAI chat request (a HotpotQA context of ~1.5k tokens
@@ -19,6 +20,10 @@ generator, so the figures are an upper bound on what the proxy costs.
 each needs a compression, at ``--concurrency`` (32); it prints p50/p99 and how the proxy answered: compressed,
 failed open (``x-condenser-compression: failed-open``, the queue was full), rejected (503 with Retry-After,
 ``--overload-mode reject``) or errors. ``--queue`` sets ``CONDENSER_COMPRESS_QUEUE``.
+
+``--abandoned`` sends that many such prompts at once to ``/v1/compress`` with a 0.05 s compression timeout
+(every one times out) and prints the CPU seconds the service process burns in the 8 s after its last answer:
+the work nobody waits for any more (Linux: read from /proc).
 """
 
 from __future__ import annotations
@@ -134,9 +139,12 @@ def main() -> None:
     ap.add_argument("--overload-mode", choices=["fail-open", "reject"], default="fail-open",
                     help="CONDENSER_OVERLOAD of the proxy")
     ap.add_argument("--queue", type=int, default=16, help="CONDENSER_COMPRESS_QUEUE of the proxy")
+    ap.add_argument("--abandoned", action="store_true", help="only: CPU burned after timed-out compressions")
     args = ap.parse_args()
     if args.overload:
         return overload(args)
+    if args.abandoned:
+        return abandoned(args)
 
     items = hotpotqa(args.miss_requests + 1)
     redis = RedisProcess().start()
@@ -212,6 +220,43 @@ def overload(args: argparse.Namespace) -> None:
     out = r["outcomes"]
     print(f"| {r['n']} | {r['wall_s']:.1f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {out.get('applied', 0)} | "
           f"{out.get('failed-open', 0)} | {out.get('rejected', 0)} | {out.get('error', 0)} |")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def abandoned(args: argparse.Namespace, timeout_s: float = 0.05, after_s: float = 8.0) -> None:
+    """Timed-out compressions: how much CPU the service spends on them once every client has its answer."""
+    n = min(args.overload_requests, 32)
+    items = hotpotqa(3 * n + 1)
+    port = free_port()
+    env = {"CONDENSER_REDIS_URL": "", "CONDENSER_METHOD": args.method, "CONDENSER_PRELOAD": "true",
+           "CONDENSER_COMPRESS_TIMEOUT_S": str(timeout_s), "CONDENSER_COMPRESS_QUEUE": str(n)}
+    proc = start([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+                  "--log-level", "error", "--no-access-log"], env, port)
+    try:
+        bodies = [{"context": b["messages"][0]["content"], "query": b["messages"][1]["content"], "rate": 0.2}
+                  for b in big_prompts(items, n)]
+
+        async def send() -> list[int]:
+            async with httpx.AsyncClient(timeout=120) as client:
+                url = f"http://127.0.0.1:{port}/v1/compress"
+                return [r.status_code for r in await asyncio.gather(*(client.post(url, json=b) for b in bodies))]
+
+        began, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+        codes = asyncio.run(send())
+        answered, cpu1 = time.perf_counter() - began, cpu_seconds(proc.pid)
+        time.sleep(after_s)
+        cpu2 = cpu_seconds(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    print(f"\n{n} compressions of new ~4k-token prompts, timeout {timeout_s} s, method {args.method}: "
+          f"statuses {dict(collections.Counter(codes))}, answered in {answered:.1f} s ({cpu1 - cpu0:.2f} CPU-s); "
+          f"CPU-s in the {after_s:.0f} s after the last answer: {cpu2 - cpu1:.2f}")
 
 
 if __name__ == "__main__":
