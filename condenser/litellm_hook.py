@@ -30,6 +30,7 @@ try:
 except ImportError as exc:  # the callback is optional: say how to get it instead of a bare traceback
     raise ImportError("condenser.litellm_hook needs litellm: pip install 'condenser[litellm,api]'") from exc
 
+from api.admission import Overloaded
 from api.errors import APIError
 from api.proxy.controls import BODY_FIELD, controls_of
 from api.proxy.rewrite import compress_request
@@ -113,17 +114,20 @@ class CondenserHook(CustomLogger):
                 outcome = await compress_request(body, anthropic, controls, self.service, tenant)
                 status = "applied" if outcome else "skipped"
                 extra = outcome.headers(status) if outcome else {}
-            except Exception as exc:  # the compressor's failure is not the caller's: forward the original
-                if isinstance(exc, APIError) and exc.status < 500:
+            except Overloaded as exc:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
+                if self.settings.overload == "reject":
                     raise _http_error(exc) from exc
-                if isinstance(exc, APIError) and getattr(self.settings, "overload", "") == "reject":
-                    raise _http_error(exc) from exc
+                body.update(original)
+                status, extra = "failed-open", {"x-condenser-reason": "overloaded"}
+            except Exception as exc:  # the controls were checked above: what fails now is the compressor
+                if isinstance(exc, APIError) and exc.status in (429, 503):
+                    raise _http_error(exc) from exc  # a capacity answer is the service's verdict
                 if not self.settings.fail_open:
                     raise _http_error(APIError(503, f"compression failed ({type(exc).__name__}); fail-closed "
                                                     "is configured", type="compression_error")) from exc
                 log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
                 body.update(original)
-                status, extra = "failed-open", {"x-condenser-reason": type(exc).__name__}
+                status = "failed-open"
         data.update({k: body[k] for k in ("messages", "system") if k in body})
         meta[RESULT_KEY] = {**extra, "x-condenser-compression": status}
 

@@ -154,25 +154,55 @@ async def test_anthropic_messages_system_is_compressed(item, hook):
 
 
 class Broken:
-    settings = settings()
+    """A compression service that fails with ``error``."""
+
+    def __init__(self, error: Exception):
+        self.settings, self.error = settings(), error
 
     async def compress(self, request, tenant):
-        raise RuntimeError("model exploded")
+        raise self.error
+
+
+def broken_hook(error: Exception, **overrides) -> CondenserHook:
+    hook = CondenserHook(settings(**overrides))
+    hook._service = Broken(error)
+    return hook
 
 
 async def test_fails_open_with_the_original_request_or_closed_when_configured(item):
     body = chat(item)
-    hook = CondenserHook(settings())
-    hook._service = Broken()
-    data = await hook.async_pre_call_hook(KEY, None, proxy_data(body), "completion")
+    data = await broken_hook(RuntimeError("model exploded")).async_pre_call_hook(
+        KEY, None, proxy_data(body), "completion")
+    assert data["messages"] == body["messages"]
+    assert data["metadata"][RESULT_KEY] == {"x-condenser-compression": "failed-open"}
+    with pytest.raises(HTTPException) as failed:
+        await broken_hook(RuntimeError("model exploded"), fail_open=False).async_pre_call_hook(
+            KEY, None, proxy_data(body), "completion")
+    assert failed.value.status_code == 503
+
+
+async def test_overload_follows_condenser_overload(item):
+    from api.admission import Overloaded
+
+    body = chat(item)
+    data = await broken_hook(Overloaded(2, 16)).async_pre_call_hook(KEY, None, proxy_data(body), "completion")
     assert data["messages"] == body["messages"]
     assert data["metadata"][RESULT_KEY] == {"x-condenser-compression": "failed-open",
-                                            "x-condenser-reason": "RuntimeError"}
-    closed = CondenserHook(settings(fail_open=False))
-    closed._service = Broken()
-    with pytest.raises(HTTPException) as failed:
-        await closed.async_pre_call_hook(KEY, None, proxy_data(body), "completion")
-    assert failed.value.status_code == 503
+                                            "x-condenser-reason": "overloaded"}
+    with pytest.raises(HTTPException) as rejected:
+        await broken_hook(Overloaded(2, 16), overload="reject").async_pre_call_hook(
+            KEY, None, proxy_data(body), "completion")
+    assert rejected.value.status_code == 503 and rejected.value.headers == {"Retry-After": "2"}
+
+
+async def test_a_method_without_its_checkpoint_fails_open(item, hook, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf"))
+    body = chat(item)
+    data = await hook.async_pre_call_hook(KEY, None, proxy_data(body, {"x-condenser-method": "llmlingua2"}),
+                                          "completion")
+    assert data["messages"] == body["messages"]
+    assert data["metadata"][RESULT_KEY]["x-condenser-compression"] == "failed-open"
 
 
 def test_config_yaml_callback_resolves_to_the_hook(tmp_path):
