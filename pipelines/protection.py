@@ -8,6 +8,7 @@ with protected text cut out of them, and the Markdown headings of the sections t
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,19 @@ class Protection:
     def candidates(self, method_candidates: list[Candidate]) -> list[Candidate]:
         """Protected pieces as whole candidates first, then the method's, protected text cut out of them."""
         forced = [Candidate(p.doc, p.start, p.end, FORCED_SCORE, atomic=True) for p in self.anatomy.protected]
-        docs, protected = self.anatomy.documents, self.anatomy.protected
-        return forced + [c for cand in method_candidates for c in _outside(docs, cand, protected)]
+        by_doc: dict[int, list[Piece]] = {}
+        for p in self.anatomy.protected:  # merged, so sorted by start and by end within a document
+            by_doc.setdefault(p.doc, []).append(p)
+        starts = {d: [p.start for p in pieces] for d, pieces in by_doc.items()}
+        out = forced
+        for cand in method_candidates:
+            pieces = by_doc.get(cand.doc, [])
+            hi = bisect_left(starts.get(cand.doc, []), cand.end)
+            lo = hi
+            while lo > 0 and pieces[lo - 1].end > cand.start:
+                lo -= 1
+            out.extend(_outside(self.anatomy.documents, cand, pieces[lo:hi]) if lo < hi else [cand])
+        return out
 
     def ranges(self) -> list[tuple[int, int, int]]:
         """``(doc, start, end)`` of the protected pieces: the fit's final fill never cuts into them."""

@@ -7,11 +7,14 @@ the question and kept verbatim while the rest is compressed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 MAX_QUESTION_CHARS = 2000
 TAIL_QUERY_CHARS = 400
+#: layout tags around a question (``<question>``, ``<query>``, ``<keep>``)
+_TAG = re.compile(r"</?(?:question|query|user_question|keep)>", re.IGNORECASE)
 
 
 @dataclass
@@ -94,6 +97,12 @@ def query_of(parts: list[Part]) -> str | None:
         return None
     text = "\n".join(texts)
     if len(text) <= MAX_QUESTION_CHARS:
-        return text.strip() or None
+        return _untagged(text) or None
     _, question = split_question(text)
-    return (question or text[-TAIL_QUERY_CHARS:]).strip() or None
+    return _untagged(question or text[-TAIL_QUERY_CHARS:]) or None
+
+
+def _untagged(text: str) -> str:
+    """The question without its layout: ``<question>...</question>`` (Anthropic's long-context tips) gives
+    the words inside; a ``<keep>`` marker is not part of the question either."""
+    return _TAG.sub(" ", text).strip()

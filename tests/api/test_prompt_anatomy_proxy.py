@@ -114,3 +114,10 @@ def test_compress_endpoint_reports_anatomy_and_takes_keep(condenser_proxy):
     assert anatomy["protected_tokens"] > 0 and body["compressed_tokens"] <= body["budget"]
     first = anatomy["protected"][0]
     assert context[first["start"] : first["end"]] == INSTRUCTIONS[0]
+
+
+def test_question_tags_are_not_part_of_the_query():
+    from api.proxy.messages import query_of, text_parts
+
+    body = {"model": "claude-test", "messages": [{"role": "user", "content": f"<question>{QUESTION}</question>"}]}
+    assert query_of(text_parts(body, True)) == QUESTION
