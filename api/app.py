@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, redaction, request_id
+from api import errors, redaction, request_id, telemetry
 from api.access import RateLimiter
 from api.cache import CompressionCache
 from api.metrics import Metrics
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(InputLimits, settings=settings)  # header count/size and JSON depth, before parsing
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # refuse before any work
     app.add_middleware(request_id.RequestId)  # outermost: every answer, a refusal too, carries its id
+    telemetry.setup(app, settings)  # OpenTelemetry spans when CONDENSER_OTEL / OTEL_* ask for them
     return app
 
 

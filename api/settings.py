@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     compress_concurrency: int = Field(2, ge=1, description="compressions running at once (CPU-bound)")
     fail_open: bool = Field(True, description="on compressor error/timeout forward the original prompt")
     preload: bool = Field(False, description="load the default method's model at start-up")
+    otel: bool = Field(False, description="OpenTelemetry tracing (the otel extra); the standard OTEL_* exporter "
+                       "variables turn it on too")
 
     # upstreams
     openai_base_url: str = Field("https://api.openai.com/v1", description="upstream of /v1/chat/completions and /v1/models")

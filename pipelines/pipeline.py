@@ -30,6 +30,8 @@ from compressor.validation import (
 )
 from pipelines.config import PipelineConfig
 from pipelines.protection import FORCED_SCORE, Protection, protect, with_headings
+from pipelines.tracing import stage as traced_stage
+from pipelines.tracing import traced_run
 from retriever.chunker import Chunked, Page, Unit, chunk
 from retriever.hybrid import HybridScorer
 from retriever.pages import PageRetriever
@@ -74,7 +76,8 @@ class _Checked:
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
-    yield
+    with traced_stage(stage):  # an OpenTelemetry span per stage when tracing is on (pipelines.tracing)
+        yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
@@ -90,6 +93,7 @@ class Pipeline:
     def __init__(self, config: PipelineConfig | None = None):
         self.config = config or PipelineConfig()
 
+    @traced_run
     def run(self, context: str | list[str], query: str | None = None, *, rate: float | None = None,
             target_tokens: int | None = None, method: str | None = None, **options: Any) -> CompressionResult:
         """Compress ``context`` for ``query``; see ``compressor.compress`` for the contract."""

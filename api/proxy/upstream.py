@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 from fastapi.responses import Response, StreamingResponse
@@ -19,6 +20,7 @@ from api.access import PROXY_KEY_HEADER, Caller
 from api.errors import APIError
 from api.metrics import Metrics
 from api.settings import Settings
+from api.telemetry import record_response, upstream_span
 
 log = logging.getLogger("condenser.api.upstream")
 
@@ -82,6 +84,13 @@ def _response_headers(raw: Iterable[tuple[bytes, bytes]], extra: Mapping[str, st
     return out
 
 
+def host_of(url: str) -> str:
+    """``host[:port]`` of ``url``: what an error may name (never a credential, path or query string)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def _sse_error(message: str) -> bytes:
     payload = json.dumps({"error": {"message": message, "type": "upstream_error"}})
     return f"event: error\ndata: {payload}\n\n".encode()
@@ -139,8 +148,23 @@ class Upstream:
     async def forward(self, method: str, path: str, *, headers: Mapping[str, str], caller: Caller,
                       body: bytes | None = None, anthropic: bool = False, model: str | None = None,
                       query: str = "", extra_headers: Mapping[str, str] | None = None) -> Response:
-        """Send the request upstream and return its answer as is (streamed when it is an event stream)."""
+        """Send the request upstream and return its answer as is (streamed when it is an event stream);
+        a ``condenser.upstream`` span when tracing is on (``api.telemetry``)."""
         route = self.route(anthropic, model)
+        with upstream_span(route.name, f"{route.base_url}{path}", method, extra_headers) as span:
+            try:
+                response = await self._forward(method, path, route, headers, caller, body, anthropic, query,
+                                               extra_headers)
+            except APIError as exc:
+                record_response(span, exc.status, None)
+                raise
+            streamed = isinstance(response, StreamingResponse)
+            record_response(span, response.status_code, None if streamed else response.body)
+            return response
+
+    async def _forward(self, method: str, path: str, route: Route, headers: Mapping[str, str], caller: Caller,
+                       body: bytes | None, anthropic: bool, query: str,
+                       extra_headers: Mapping[str, str] | None) -> Response:
         key = self.credential(caller, route)
         url = f"{route.base_url}{path}"
         if query:
@@ -151,10 +175,12 @@ class Upstream:
                 headers=_forward_headers(headers, caller, self.settings, anthropic, key))
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             self.metrics.upstream_errors.labels("timeout").inc()
-            raise APIError(504, f"upstream timed out ({type(exc).__name__})", type="upstream_timeout") from exc
+            raise APIError(504, f"upstream {host_of(url)} timed out ({type(exc).__name__})",
+                           type="upstream_timeout") from exc
         except aiohttp.ClientError as exc:
             self.metrics.upstream_errors.labels("connect").inc()
-            raise APIError(502, f"upstream unreachable ({type(exc).__name__})", type="upstream_error") from exc
+            raise APIError(502, f"upstream {host_of(url)} unreachable ({type(exc).__name__})",
+                           type="upstream_error") from exc
         if upstream.status >= 400:
             self.metrics.upstream_errors.labels(f"http_{upstream.status // 100}xx").inc()
         headers_out = _response_headers(upstream.raw_headers, extra_headers or {})
@@ -164,7 +190,8 @@ class Upstream:
             content = await upstream.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             self.metrics.upstream_errors.labels("interrupted").inc()
-            raise APIError(502, f"upstream response interrupted ({type(exc).__name__})", type="upstream_error") from exc
+            raise APIError(502, f"upstream {host_of(url)} response interrupted ({type(exc).__name__})",
+                           type="upstream_error") from exc
         finally:
             upstream.release()
         return Response(content, status_code=upstream.status, headers=headers_out)
