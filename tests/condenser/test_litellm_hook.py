@@ -128,6 +128,11 @@ async def test_controls_bypass_skip_and_bad_values(item, hook):
     assert bypassed["messages"] == body["messages"]
     assert bypassed["metadata"][RESULT_KEY] == {"x-condenser-compression": "bypassed"}
 
+    in_body = await hook.async_pre_call_hook(KEY, None, proxy_data({**body, "condenser": {"bypass": True}}),
+                                             "completion")
+    assert in_body["metadata"][RESULT_KEY] == {"x-condenser-compression": "bypassed"}
+    assert "condenser" not in in_body  # never forwarded: providers reject unknown fields
+
     short = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi there"}]}
     skipped = await hook.async_pre_call_hook(KEY, None, proxy_data(short), "completion")
     assert skipped["metadata"][RESULT_KEY] == {"x-condenser-compression": "skipped"}
