@@ -3,8 +3,11 @@
 Shared by every method: greedy selection by score (ties: earlier first; with ``repeat_words``, what an
 earlier pick already holds is cut out of later ones, ``retriever.repeats``), exact recount of the
 assembled text, removal of the weakest spans if the joins cost more than estimated, then filling the last
-tokens with a word-boundary prefix of the best unkept, non-atomic span, so that the output lands within
-[min_fill * budget, budget] whenever the input allows.
+tokens from the best unkept, non-atomic candidates: their whole sentences while they fit, then one
+sentence shortened at word level (``compressor.word_pruning``) into what is left. When the budget cannot
+hold the best candidate at all, that candidate is shortened first, rather than swapped for shorter, less
+relevant ones. Text cut out of a sentence is marked with ``…`` (``MARKER``); a piece never runs into the
+next sentence unmarked. The output lands within [min_fill * budget, budget] whenever the input allows.
 """
 
 from __future__ import annotations
@@ -17,17 +20,33 @@ import numpy as np
 from compressor.methods.base import Candidate
 from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
+from compressor.word_pruning import MARKER, prune_sentence
 from retriever.repeats import SeenText, take_novel
+from retriever.sentences import sentence_offsets
 from retriever.structure import json_container
 
 DOC_SEPARATOR = "\n\n"
+#: a ``rate`` never asks for fewer tokens than this (an input this short comes back whole): compressing a
+#: note of a sentence or two saves next to nothing and costs its facts; ``target_tokens`` is always obeyed
+MIN_RATE_BUDGET = 32
+#: the fewest tokens worth a shortened sentence in the final fill (a word or two between ``…``)
+MIN_PRUNED_TOKENS = 4
+#: what ends a sentence (a cut right after one needs no ``…``), before any closing quotes or brackets
+_SENTENCE_END = frozenset(".!?。！？；…")
+_CLOSERS = frozenset("\"'”’」』）》】〉)]")
+
+#: character positions ``(doc, offset)`` where a kept span borders text cut out of its sentence
+Cuts = frozenset[tuple[int, int]]
 
 
 def resolve_budget(original_tokens: int, rate: float | None, target_tokens: int | None) -> int:
-    """The token budget for ``rate`` (fraction kept) or ``target_tokens`` (hard ceiling)."""
+    """The token budget for ``rate`` (fraction kept, default 0.33) or ``target_tokens`` (hard ceiling).
+
+    A rate's budget is at least ``MIN_RATE_BUDGET`` tokens, or the whole input when it is shorter."""
     if target_tokens is not None:
         return target_tokens
-    return max(1, int(original_tokens * (rate if rate is not None else 0.33)))
+    by_rate = max(1, int(original_tokens * (rate if rate is not None else 0.33)))
+    return max(by_rate, min(original_tokens, MIN_RATE_BUDGET))
 
 
 def _separator(gap: str) -> str:
@@ -54,8 +73,10 @@ def merge_spans(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def assemble(documents: list[str], spans: list[Span], json_docs: frozenset[int] = frozenset()) -> list[str]:
-    """Per-document output text for the kept ``spans`` (original gaps' whitespace becomes the joint)."""
+def assemble(documents: list[str], spans: list[Span], json_docs: frozenset[int] = frozenset(),
+             cuts: Cuts = frozenset()) -> list[str]:
+    """Per-document output text for the kept ``spans`` (original gaps' whitespace becomes the joint);
+    ``MARKER`` goes where a span borders text cut out of its sentence (``cuts``)."""
     by_doc: dict[int, list[Span]] = {}
     for s in merge_spans(spans):
         by_doc.setdefault(s.doc, []).append(s)
@@ -68,12 +89,26 @@ def assemble(documents: list[str], spans: list[Span], json_docs: frozenset[int] 
             opener, closer = json_container(text)
             outputs.append(opener + ", ".join(text[s.start : s.end] for s in kept) + closer)
         else:
-            parts = [text[kept[0].start : kept[0].end]]
+            parts = [MARKER + " " if (d, kept[0].start) in cuts else "", text[kept[0].start : kept[0].end]]
             for prev, cur in pairwise(kept):
-                parts.append(_separator(text[prev.end : cur.start]))
+                parts.append(_joint(_separator(text[prev.end : cur.start]), (d, prev.end) in cuts,
+                                    (d, cur.start) in cuts))
                 parts.append(text[cur.start : cur.end])
+            parts.append(" " + MARKER if (d, kept[-1].end) in cuts else "")
             outputs.append("".join(parts))
     return outputs
+
+
+def _joint(separator: str, cut_after: bool, cut_before: bool) -> str:
+    """What joins two kept spans: their ``separator``, with one ``MARKER`` for the text cut between them
+    (one each side of a line break)."""
+    if not (cut_after or cut_before):
+        return separator
+    if not separator:  # text without spaces (CJK)
+        return MARKER
+    if separator == " ":
+        return f" {MARKER} "
+    return (f" {MARKER}" if cut_after else "") + separator + (f"{MARKER} " if cut_before else "")
 
 
 def join_documents(texts: list[str]) -> str:
@@ -82,22 +117,24 @@ def join_documents(texts: list[str]) -> str:
 
 @dataclass
 class Fitted:
-    """The output of ``fit``: per-document texts, the joined text, its token count and the kept spans."""
+    """The output of ``fit``: per-document texts, the joined text, its token count, the kept spans and
+    where they border text cut out of a sentence."""
 
     documents: list[str]
     text: str
     tokens: int
     spans: list[Span]
+    cuts: Cuts = frozenset()
 
 
 class _Assembler:
     def __init__(self, documents: list[str], json_docs: frozenset[int], encoding: str):
         self.documents, self.json_docs, self.encoding = documents, json_docs, encoding
 
-    def __call__(self, spans: list[Span]) -> Fitted:
-        docs = assemble(self.documents, spans, self.json_docs)
+    def __call__(self, spans: list[Span], cuts: Cuts = frozenset()) -> Fitted:
+        docs = assemble(self.documents, spans, self.json_docs, cuts)
         text = join_documents(docs)
-        return Fitted(docs, text, count_tokens(text, self.encoding), merge_spans(spans))
+        return Fitted(docs, text, count_tokens(text, self.encoding), merge_spans(spans), cuts)
 
 
 def fit(
@@ -110,13 +147,15 @@ def fit(
     min_fill: float = 0.9,
     protected: list[tuple[int, int, int]] = (),
     repeat_words: int = 0,
+    query: str | None = None,
 ) -> Fitted:
     """Keep the best candidates so that the assembled output has at most ``budget`` tokens.
 
     ``protected`` spans ``(doc, start, end)`` (code blocks, tables) are never cut by the final fill.
     ``repeat_words`` > 0: a candidate's runs of at least that many words that an already-kept candidate
     holds too (overlapping chunks, ``retriever.repeats``) are cut out of it, so no budget buys the same
-    text twice; atomic candidates and JSON members are kept whole.
+    text twice; atomic candidates and JSON members are kept whole. ``query`` tells the word-level pruner
+    which words the question asks for (``compressor.word_pruning``).
     """
     build = _Assembler(documents, json_docs, encoding)
     if not candidates or budget <= 0:
@@ -127,20 +166,27 @@ def fit(
     order = np.lexsort((positions[:, 1], positions[:, 0], -np.nan_to_num(scores, nan=-np.inf)))
 
     seen = SeenText(repeat_words) if repeat_words else None
-    picks, repeated = _greedy(documents, candidates, costs, order, budget, encoding, json_docs, seen)
-    result = build(_spans(picks, candidates, scores))
-    while result.tokens > budget and picks:  # joins cost more than estimated: drop the weakest
-        del picks[-max(1, min(len(picks), (result.tokens - budget) // 2)) :]
-        result = build(_spans(picks, candidates, scores))
-    taken = {i for i, _ in picks} | repeated  # the fill adds no prefix of text already kept
+    best = candidates[int(order[0])]
+    if costs[order[0]] > budget and not best.atomic and best.doc not in json_docs:
+        # the budget cannot hold the best candidate: shorten it, rather than keep shorter, less relevant ones
+        picks, repeated, result = [], set(), build([])
+    else:
+        picks, repeated = _greedy(documents, candidates, costs, order, budget, encoding, json_docs, seen)
+        result = build(*_kept(picks, candidates, scores, documents))
+        while result.tokens > budget and picks:  # joins cost more than estimated: drop the weakest
+            del picks[-max(1, min(len(picks), (result.tokens - budget) // 2)) :]
+            result = build(*_kept(picks, candidates, scores, documents))
+    taken = {i for i, _ in picks} | repeated  # the fill takes nothing already kept
+    fill = _Filler(build, documents, budget, protected, query)
     for i in order:
-        if result.tokens >= min_fill * budget:
+        if result.tokens >= min_fill * budget or budget - result.tokens < 2:
             break
         cand = None if int(i) in taken else _unkept_part(candidates[i], seen, documents, json_docs)
         if cand is None:
             continue
-        result = _fill_with_prefix(build, result, cand, float(scores[i]), budget, documents,
-                                   protected) or result
+        if costs[i] > budget - result.tokens and budget - result.tokens < MIN_PRUNED_TOKENS:
+            continue
+        result = fill(result, cand, candidates[i], float(scores[i])) or result
     return result
 
 
@@ -152,8 +198,9 @@ def _greedy(documents: list[str], candidates: list[Candidate], costs: np.ndarray
     with ``seen``, atomic candidates and JSON members are kept whole, see ``fit``)."""
     def piece_cost(i: int, pieces: list[tuple[int, int]]) -> int:
         c = candidates[i]
-        return int(_costs(documents, [Candidate(c.doc, s, e, 0.0) for s, e in pieces], encoding,
-                          json_docs).sum())
+        marks = len(_cuts_of(documents[c.doc], c, pieces))  # about a token per ``…``
+        return marks + int(_costs(documents, [Candidate(c.doc, s, e, 0.0) for s, e in pieces], encoding,
+                                  json_docs).sum())
 
     spans = [(documents[c.doc], c.start, c.end) for c in candidates]
     return take_novel(order, spans, costs, budget, seen, piece_cost,
@@ -172,11 +219,38 @@ def _unkept_part(cand: Candidate, seen: SeenText | None, documents: list[str],
     return Candidate(cand.doc, *pieces[0], cand.score) if pieces else None
 
 
-def _spans(picks: list[tuple[int, list[tuple[int, int]]]], candidates: list[Candidate],
-           scores: np.ndarray) -> list[Span]:
-    """The kept spans of ``picks`` (see ``_greedy``), scored as their candidates."""
-    return [Span(doc=candidates[i].doc, start=s, end=e, score=float(scores[i]))
-            for i, pieces in picks for s, e in pieces]
+def _kept(picks: list[tuple[int, list[tuple[int, int]]]], candidates: list[Candidate], scores: np.ndarray,
+          documents: list[str]) -> tuple[list[Span], Cuts]:
+    """The kept spans of ``picks`` (see ``_greedy``), scored as their candidates, and where a piece of a
+    candidate borders text cut out of its sentence."""
+    spans, cuts = [], set()
+    for i, pieces in picks:
+        c = candidates[i]
+        spans.extend(Span(doc=c.doc, start=s, end=e, score=float(scores[i])) for s, e in pieces)
+        if pieces != [(c.start, c.end)]:
+            cuts.update((c.doc, p) for p in _cuts_of(documents[c.doc], c, pieces))
+    return spans, frozenset(cuts)
+
+
+def _cuts_of(text: str, cand: Candidate, pieces: list[tuple[int, int]]) -> list[int]:
+    """The ends of ``pieces`` (of ``cand``'s span of ``text``) that cut a sentence: inside the span, and
+    not at a sentence end or a line break."""
+    edges = [p for s, e in pieces for p in (s, e) if cand.start < p < cand.end]
+    return [p for p in edges if not at_sentence_boundary(text, p)]
+
+
+def at_sentence_boundary(text: str, pos: int) -> bool:
+    """Whether a cut at character ``pos`` of ``text`` falls between sentences (or lines), not inside one."""
+    before, after = pos, pos
+    while before > 0 and text[before - 1].isspace():
+        before -= 1
+    while after < len(text) and text[after].isspace():
+        after += 1
+    if before == 0 or after == len(text) or "\n" in text[before:after]:
+        return True
+    while before > 0 and text[before - 1] in _CLOSERS:
+        before -= 1
+    return before > 0 and text[before - 1] in _SENTENCE_END
 
 
 def _costs(documents: list[str], candidates: list[Candidate], encoding: str,
@@ -196,34 +270,50 @@ def _costs(documents: list[str], candidates: list[Candidate], encoding: str,
     return costs + np.asarray([1 if c.doc in json_docs else 0 for c in candidates])
 
 
-def _fill_with_prefix(build: _Assembler, current: Fitted, cand: Candidate, score: float, budget: int,
-                      documents: list[str], protected: list[tuple[int, int, int]]) -> Fitted | None:
-    """Add the longest word-boundary prefix of ``cand`` that keeps the output within budget, if any."""
-    room = budget - current.tokens
-    if room < 2:
+class _Filler:
+    """The final fill: adds to an output as much of one candidate as the budget has room for."""
+
+    def __init__(self, build: _Assembler, documents: list[str], budget: int,
+                 protected: list[tuple[int, int, int]], query: str | None):
+        self.build, self.documents, self.budget = build, documents, budget
+        self.protected, self.query = protected, query
+
+    def __call__(self, current: Fitted, part: Candidate, cand: Candidate, score: float) -> Fitted | None:
+        """``current`` plus the whole sentences of ``part`` (of candidate ``cand``, whole or its first
+        piece not kept yet) from its start while they fit, then the next one shortened at word level
+        (``prune_sentence``) into the room left; None when nothing fits."""
+        text = self.documents[part.doc]
+        result = None
+        for s, e in sentence_offsets(text[part.start : part.end], base=part.start):
+            base = result or current
+            span = Span(doc=part.doc, start=s, end=e, score=score)
+            cuts = {(part.doc, p) for p in _cuts_of(text, cand, [(s, e)])}
+            trial = self.build(base.spans + [span], base.cuts | cuts)
+            if trial.tokens <= self.budget:
+                result = trial
+                continue
+            if not self._inside_protected(part.doc, s, e):
+                result = self._pruned(base, part.doc, s, e, score) or result
+            break
+        return result
+
+    def _pruned(self, base: Fitted, doc: int, start: int, end: int, score: float) -> Fitted | None:
+        """``base`` plus the sentence ``[start, end)`` of ``doc`` shortened into the room left."""
+        text = self.documents[doc]
+        room = self.budget - base.tokens - (1 if base.spans else 0)  # about a token for the joint
+        for _ in range(4):  # the pruner estimates: recount the assembled text, retry with less room
+            if room < MIN_PRUNED_TOKENS - 1:
+                return None
+            runs = prune_sentence(text, start, end, room, self.query, self.build.encoding)
+            if runs is None:
+                return None
+            cuts = {p for s, e in runs for p in (s, e) if start < p < end}  # every cut, even after "Corp."
+            spans = [Span(doc=doc, start=s, end=e, score=score) for s, e in runs]
+            trial = self.build(base.spans + spans, base.cuts | {(doc, p) for p in cuts})
+            if trial.tokens <= self.budget:
+                return trial
+            room -= trial.tokens - self.budget
         return None
-    text = documents[cand.doc][cand.start : cand.end]
-    enc = get_encoding(build.encoding)
-    ids = enc.encode_ordinary(text)
-    take = min(len(ids), room - 1)
-    while take > 0:
-        # decode_bytes + ignore: a true character prefix of ``text`` even when a token splits a character
-        prefix = enc.decode_bytes(ids[:take]).decode("utf-8", errors="ignore")
-        cut = prefix.rfind(" ") if take < len(ids) and " " in prefix.strip() else len(prefix.rstrip())
-        cut = _outside_protected(cand.doc, cand.start, cand.start + cut, protected) - cand.start
-        if cut <= 0:
-            return None
-        span = Span(doc=cand.doc, start=cand.start, end=cand.start + cut, score=score)
-        trial = build(current.spans + [span])
-        if trial.tokens <= budget:
-            return trial
-        take -= max(1, trial.tokens - budget)
-    return None
 
-
-def _outside_protected(doc: int, start: int, end: int, protected: list[tuple[int, int, int]]) -> int:
-    """Move a cut at ``end`` back to the start of any protected block it would split."""
-    for d, p_start, p_end in protected:
-        if d == doc and p_start < end < p_end:
-            return max(start, p_start)
-    return end
+    def _inside_protected(self, doc: int, start: int, end: int) -> bool:
+        return any(d == doc and p_start < end and start < p_end for d, p_start, p_end in self.protected)

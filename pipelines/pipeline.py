@@ -299,7 +299,7 @@ class Pipeline:
                 ranges = protected + protection.ranges() if protection else protected
                 return fit(request.documents, chosen, request.budget, request.encoding,
                            json_docs=chunked.json_docs, min_fill=self.config.min_fill, protected=ranges,
-                           repeat_words=repeats)
+                           repeat_words=repeats, query=request.query)
 
             fitted = fitted_with(job.protection)
             # --- prompt anatomy (H7): a Markdown section that kept text keeps its heading (second fit)

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 pytest.importorskip("llmlingua", reason="llmlingua not installed (pip install 'condenser[llmlingua]')")
 
 from compressor import compress, count_tokens
-from compressor.budget import _costs, fit
+from compressor.budget import _costs, fit, resolve_budget
 from compressor.inference import score_texts
 from compressor.methods.base import Candidate
 from compressor.methods.llmlingua2 import word_scores
@@ -70,7 +70,7 @@ def test_same_words_same_ranking_same_kept_words(model, reference, rate):
 
 def test_intended_difference_exact_budget(model, reference):
     """The reference's rate is a per-window percentile of word-alone token counts; ours is exact."""
-    budget = int(0.3 * count_tokens(TEXT))
+    budget = resolve_budget(count_tokens(TEXT), 0.3, None)  # a rate's budget, floor included
     result = compress(TEXT, rate=0.3, method="llmlingua2", model_path=model, device="cpu",
                       protect_structure=False)
     assert 0.9 * budget <= result.compressed_tokens <= budget

@@ -1,0 +1,142 @@
+"""Issue 32.3: the final fill never emits a fragment or glues one sentence's start onto the next; when the
+budget cannot hold the most relevant sentence it is shortened at word level, each cut marked with ``…``."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compressor import compress, count_tokens
+from compressor.budget import MIN_RATE_BUDGET, at_sentence_boundary, fit, resolve_budget
+from compressor.methods.base import Candidate
+from compressor.word_pruning import MARKER, prune_sentence, word_weights
+from retriever.sentences import sentence_offsets
+
+NOTE = "The meeting with Acme Corp is on Tuesday at 3pm in room 204. Bring the Q3 report."
+QUESTION = "When is the Acme meeting?"
+FACT = NOTE[: NOTE.index(" Bring")]
+
+HARBOUR = [
+    "The harbour opened in 1841 after three winters of dredging the silted river mouth.",
+    "Its first crane was a wooden treadwheel worked by six men from the fishing village.",
+    "Steam cranes replaced it in 1878, paid for by a levy on every ton of imported coal.",
+    "During the war the east quay was bombed twice and rebuilt with concrete from Belgium.",
+    "Container traffic began in 1969, when the Danish line moved its feeder service here.",
+    "Today four gantry cranes lift about nine hundred boxes on an ordinary working day.",
+    "The pilots board incoming ships two miles out, beside the old lightship Juno.",
+    "A ferry to the islands leaves at dawn in summer and at noon in the winter months.",
+    "Salt marshes north of the breakwater shelter curlews, redshanks and wintering geese.",
+    "The maritime museum keeps the treadwheel and a model of the harbour as it was in 1900.",
+]
+
+
+def pieces(text: str) -> list[str]:
+    """The verbatim runs of an output: its text between ``…`` marks."""
+    return [p.strip() for p in text.split(MARKER) if p.strip()]
+
+
+def sentences_of(text: str) -> list[str]:
+    return [line[s:e] for line in text.splitlines() for s, e in sentence_offsets(line)]
+
+
+def assert_no_fragments(output: str, source: str) -> None:
+    """Every sentence of ``output`` is a sentence of ``source``, or is marked as cut and made of verbatim
+    runs of ``source``."""
+    whole = set(sentences_of(source))
+    for sentence in sentences_of(output):
+        if sentence in whole:
+            continue
+        assert MARKER in sentence, f"unmarked fragment {sentence!r} in {output!r}"
+        assert all(p in source for p in pieces(sentence)), f"altered words in {sentence!r}"
+
+
+def test_the_acme_note_keeps_its_fact_below_the_sentence():
+    result = compress(NOTE, QUESTION, target_tokens=8)
+    assert result.compressed_tokens == count_tokens(result.text) <= 8
+    assert "Bring" not in result.text  # no shorter, irrelevant sentence in the fact's place
+    assert "Tuesday" in result.text and "3pm" in result.text
+    assert result.text.startswith(MARKER) and all(p in FACT for p in pieces(result.text))
+    assert_no_fragments(result.text, NOTE)
+
+
+def test_a_note_under_the_floor_comes_back_whole_at_a_rate():
+    assert count_tokens(NOTE) < MIN_RATE_BUDGET
+    assert compress(NOTE, QUESTION, rate=0.33).text == NOTE
+    assert compress(NOTE, QUESTION).text == NOTE
+
+
+def test_the_floor_bounds_a_rate_only():
+    assert resolve_budget(24, 0.33, None) == 24
+    assert resolve_budget(60, 0.1, None) == MIN_RATE_BUDGET
+    assert resolve_budget(1000, 0.1, None) == 100
+    assert resolve_budget(24, None, 8) == 8  # a hard target is obeyed
+
+
+def test_a_prefix_is_never_glued_to_the_next_sentence():
+    # the budget holds sentence 2 whole, but not sentence 1, which the old fill cut to "The"
+    doc = NOTE
+    first = Candidate(0, 0, len(FACT), 1.0)
+    second = Candidate(0, len(FACT) + 1, len(doc), 0.5)
+    out = fit([doc], [second, first], 12, "cl100k_base", query=QUESTION)
+    assert out.tokens <= 12
+    assert_no_fragments(out.text, doc)
+    assert "The Bring" not in out.text
+
+
+def test_pruned_words_are_verbatim_numbers_ids_and_names():
+    text = "Ticket INC-20431 says user_id 88172 of Bank of America could not log in at 09:45 on server db-7.eu."
+    words = text.split()
+    for budget in (6, 10, 14, 20):
+        runs = prune_sentence(text, 0, len(text), budget, "Which server failed?")
+        kept = [text[s:e] for s, e in runs]
+        assert all(w in words for run in kept for w in run.split())  # whole words, never split or altered
+        assert "db-7.eu." in kept[-1]  # the ID the question is about survives every budget
+        out = (MARKER + " " if runs[0][0] else "") + f" {MARKER} ".join(kept) + f" {MARKER}" * (runs[-1][1] < len(text))
+        assert count_tokens(out) <= budget
+
+
+def test_word_weights_put_facts_and_the_answer_kind_above_function_words():
+    words = "The meeting with Acme Corp is on Tuesday at 3pm in room 204.".split()
+    w = dict(zip(words, word_weights(words, QUESTION)))
+    assert w["Tuesday"] > w["Corp"] > w["room"] > w["with"]
+    assert w["3pm"] == w["Tuesday"] and w["204."] == w["Corp"]
+
+
+def test_cjk_sentences_are_not_pruned():
+    text = "深圳在一九八零年成为经济特区，现在是中国最重要的城市之一。"
+    assert prune_sentence(text, 0, len(text), 5) is None
+    assert prune_sentence(text, 0, len(text), 200) == [(0, len(text))]
+
+
+def test_a_cut_after_a_sentence_end_or_a_line_break_needs_no_mark():
+    text = "One two. Three four\nfive six"
+    assert at_sentence_boundary(text, text.index("Three"))
+    assert at_sentence_boundary(text, text.index("five"))
+    assert not at_sentence_boundary(text, text.index("four"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(len(HARBOUR))), target=st.integers(3, 160),
+       method=st.sampled_from(["condenser", "extractive", "cfic", "retrieve"]))
+def test_no_method_emits_an_unmarked_fragment(order, target, method):
+    text = " ".join(HARBOUR[i] for i in order)
+    result = compress(text, "When did steam cranes replace the treadwheel?", target_tokens=target, method=method)
+    assert result.compressed_tokens == count_tokens(result.text) <= target
+    assert_no_fragments(result.text, text)
+
+
+@pytest.fixture(scope="module")
+def hotpot_items(shared_data):
+    from evals.qa_sets import load
+
+    items = load("hotpotqa", shared_data)
+    chosen = [x for x in items if "Johndroe" in x.context][:1] + items[:3]
+    assert chosen
+    return chosen
+
+
+@pytest.mark.parametrize("factor", [3, 5, 10])
+def test_hotpotqa_outputs_have_no_fragments(hotpot_items, factor):
+    for item in hotpot_items:
+        result = compress(item.context, item.question, rate=1 / factor)
+        assert result.compressed_tokens <= result.budget
+        assert_no_fragments(result.text, item.context)
