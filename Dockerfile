@@ -1,11 +1,13 @@
 # Condenser service image: CPU torch by default; `--build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu124`
-# (and the compose `gpu` profile) for CUDA.
+# (and the compose `gpu` profile) for CUDA. The default method's model loads at start-up (CONDENSER_PRELOAD=true),
+# so the first request does not pay for it; `docker run -e CONDENSER_PRELOAD=false` starts faster instead.
 FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
+    CONDENSER_PRELOAD=true
 
 WORKDIR /app
 RUN pip install --index-url "${TORCH_INDEX}" "torch==${TORCH_VERSION}"
@@ -16,7 +18,7 @@ COPY pipelines pipelines
 COPY api api
 COPY evals evals
 COPY condenser condenser
-RUN pip install ".[models,api,fast]"
+RUN pip install ".[models,api,fast,otel]"
 
 RUN useradd --create-home --uid 10001 condenser
 USER condenser

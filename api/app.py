@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, redaction, request_id, telemetry
+from api import errors, playground, redaction, request_id, startup, telemetry
 from api.access import RateLimiter
 from api.cache import CompressionCache
 from api.metrics import Metrics
@@ -56,12 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: AppState = app.state.condenser
-        if state.cache.redis_configured and not await state.cache.connect():
+        redis = "off"
+        if state.cache.redis_configured:
+            redis = "up" if await state.cache.connect() else "unreachable"
+        if redis == "unreachable":
             log.warning("redis unreachable at start-up: serving with the in-process cache only (degraded)")
-        elif not state.cache.redis_configured:
+        elif redis == "off":
             log.info("no redis configured: in-process cache only")
         if settings.preload:
             await asyncio.to_thread(state.service.warm_up)
+        log.info("%s", startup.summary(settings, redis, app.state.traced, settings.preload))
         yield
         await state.upstream.close()
         await state.cache.close()
@@ -73,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     redaction.install()  # keys never reach a log line, whatever server hosts the app
     request_id.install()  # every log line made while serving a request knows its id
-    for router in (compress.router, proxy.router, ops.router):
+    for router in (compress.router, proxy.router, ops.router, playground.router):  # before the static mount
         app.include_router(router)
     if STATIC.is_dir():
         app.mount("/playground", StaticFiles(directory=STATIC, html=True), name="playground")
@@ -81,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(InputLimits, settings=settings)  # header count/size and JSON depth, before parsing
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # refuse before any work
     app.add_middleware(request_id.RequestId)  # outermost: every answer, a refusal too, carries its id
-    telemetry.setup(app, settings)  # OpenTelemetry spans when CONDENSER_OTEL / OTEL_* ask for them
+    app.state.traced = telemetry.setup(app, settings)  # OpenTelemetry spans when CONDENSER_OTEL / OTEL_* ask
     return app
 
 
