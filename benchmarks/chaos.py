@@ -130,7 +130,8 @@ class PhaseReport:
     p50_latency_s: float = 0.0
     abusive: int = 0  # of the requests, how many were abusive ones (documented errors when refused)
     cache_hits: int = 0
-    readyz: str = ""
+    readyz: str = ""  # at the phase's end
+    readyz_first: str = ""  # as the phase began, before traffic met its fault
     upstream_faults: dict[str, int] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)  # documented errors by what they said
 
@@ -498,6 +499,7 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
                 raise RuntimeError(f"warm-up {kind} failed: {record.outcome} {record.reason}")
         for name in PHASES:
             pending = await _enter(name, client, redis, upstream, cfg)
+            ready_first = await _readyz(client, base)  # before any traffic has met the fault
             if name == "redis restarted":
                 records, resume = await asyncio.gather(_traffic(traffic, client, name, cfg),
                                                        resume_probe(client, base, redis, cfg))
@@ -507,7 +509,7 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
             plan = (await client.get(f"{upstream}/_control/faults")).json()
             await _leave(name, client, redis, upstream, pending)
             report = summarise(name, records)
-            report.readyz = ready
+            report.readyz, report.readyz_first = ready, ready_first
             report.upstream_faults = plan["injected"] if name in FAULT_PHASES else {}
             phases.append(report)
             bad += [asdict(r) for r in records if r.outcome in ("bad", "hung")]
@@ -569,11 +571,11 @@ async def _poll_ready(client: httpx.AsyncClient, base: str, limit_s: float) -> s
 def table(report: dict) -> str:
     """The report as a Markdown table, one row per phase."""
     rows = [("| phase | requests | correct | documented errors | lost/garbled | hung | p50 s | max s | "
-             "cache hits | /readyz |"), "|---|---|---|---|---|---|---|---|---|---|"]
+             "cache hits | /readyz first, last |"), "|---|---|---|---|---|---|---|---|---|---|"]
     for p in report["phases"]:
         rows.append(f"| {p['name']} | {p['requests']} | {p['correct']} | {p['documented_errors']} | "
                     f"{p['lost_or_garbled']} | {p['hung']} | {p['p50_latency_s']:.3f} | {p['max_latency_s']:.3f} | "
-                    f"{p['cache_hits']} | {p['readyz']} |")
+                    f"{p['cache_hits']} | {p['readyz_first']}, {p['readyz']} |")
     resume = report["resume"]
     rows.append(f"\ncaching after the Redis restart: resumed={resume.get('resumed')} after "
                 f"{resume.get('seconds')} s, {resume.get('compressions_not_stored')} compressions answered but not "

@@ -208,6 +208,14 @@ def test_abusive_requests_get_a_4xx_and_break_nothing(chaos_report):
 
 
 @pytest.mark.redis
+def test_readiness_sees_redis_go_without_waiting_for_traffic(chaos_report):
+    """Issue 35.6: /readyz asks Redis itself, so it says degraded at once, not after a cache call failed."""
+    phases = _phases(chaos_report)
+    assert phases["baseline"]["readyz_first"] == "ready"
+    assert phases["redis frozen"]["readyz_first"] == phases["redis killed"]["readyz_first"] == "degraded"
+
+
+@pytest.mark.redis
 def test_caching_and_readiness_resume_after_redis_returns(chaos_report):
     assert _phases(chaos_report)["redis killed"]["readyz"] == "degraded"
     assert chaos_report["ready_after_restart"] == "ready"
