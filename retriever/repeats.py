@@ -8,7 +8,10 @@ tokens the pages picked before it lack, and the fit (``compressor.budget.fit``) 
 span what the spans it kept already hold; both keep that record in a ``SeenText``.
 
 A repeat is a run of at least ``min_words`` words (lower-cased ``\\w+`` words), or a whole span, every
-word of which lies in an 8-word shingle of the kept text.
+word of which lies in an 8-word shingle of the kept text; or, of any length, a whole sentence (ending in
+``.!?。！？；…``) the kept text holds as a sentence: "The cat sat on the mat." said three times, or a Chinese
+sentence (one ``\\w+`` run) said twice, costs the budget once. Lines without such an ending (titles,
+labels, headings) are kept each time they come: they say what follows them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from retriever.sentences import sentence_offsets
+
 #: words per shingle: long enough that two unrelated sentences rarely share one; a piece left with fewer
 #: words than this (a window's ragged edge: "pa", "''.") is dropped with the repeat
 SHINGLE = 8
 _WORD = re.compile(r"\w+")
+#: how a sentence ends (before closing quotes and brackets): one of these marks
+_SENTENCE_END = re.compile(r"[.!?。！？；…][\"'”’」』）》】〉)\]]*\s*$")
 
 
 class SeenText:
@@ -30,6 +37,8 @@ class SeenText:
             raise ValueError(f"min_words must be at least 1, got {min_words}")
         self.min_words = min_words
         self._shingles: set[tuple[str, ...]] = set()
+        #: the words of each kept sentence, whatever its length (sentences shorter than a shingle)
+        self._sentences: set[tuple[str, ...]] = set()
         #: the span ``novel`` read last and its words: ``add`` of that span (a pick) need not read it again
         self._last: tuple[str, int, int, tuple[str, ...]] | None = None
 
@@ -47,6 +56,8 @@ class SeenText:
                 covered[i : i + SHINGLE] = [True] * SHINGLE
         if words and all(covered):  # said whole before, however short (a duplicated sentence)
             return []
+        if lowered in self._sentences and _is_sentence(text, start, end):
+            return []
         runs = _runs(covered, self.min_words)
         if not runs:
             return [(start, end)]
@@ -63,6 +74,7 @@ class SeenText:
         else:
             lowered = _lowered(list(_WORD.finditer(text, start, end)))
         self._shingles.update(lowered[i : i + SHINGLE] for i in range(len(lowered) - SHINGLE + 1))
+        self._sentences.update(_sentence_words(text, start, end))
 
 
 Pieces = list[tuple[int, int]]
@@ -98,6 +110,20 @@ def take_novel(order: Iterable[int], spans: Sequence[tuple[str, int, int]], cost
             if seen is not None:
                 seen.add(text, start, end)
     return picks, repeated
+
+
+def _is_sentence(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` ends like a sentence (not a title, label or heading line)."""
+    return _SENTENCE_END.search(text, max(start, end - 8), end) is not None
+
+
+def _sentence_words(text: str, start: int, end: int) -> list[tuple[str, ...]]:
+    """The lower-cased words of each sentence of ``text[start:end]`` (``retriever.sentences``)."""
+    out = []
+    for s, e in sentence_offsets(text[start:end], base=start):
+        if _is_sentence(text, s, e):
+            out.append(_lowered(list(_WORD.finditer(text, s, e))))
+    return [words for words in out if words]
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:

@@ -1,8 +1,20 @@
-"""Sentence splitting with character offsets (blingfire: fast, handles abbreviations, URLs and CJK)."""
+"""Sentence splitting with character offsets (blingfire: fast, handles abbreviations, URLs and CJK).
+
+CJK text is also split after a full-width semicolon (``；``, which blingfire leaves inside a sentence),
+and a closing quote or bracket after ``。！？`` stays with the sentence it closes: CJK text is cut only at
+these sentence boundaries (and at line breaks, which the chunker splits on first).
+"""
 
 from __future__ import annotations
 
+import re
+
 import blingfire
+
+#: where a CJK sentence ends: after ``。！？；`` and any closing quotes or brackets that follow them
+_CJK_END = re.compile(r"[。！？；]+[”’」』）》】〉\"']*")
+#: closers blingfire moves to the start of the next sentence ("他说：“好。" + "”然后走了。")
+_CJK_CLOSERS = "”’」』）》】〉"
 
 
 def sentence_offsets(text: str, base: int = 0) -> list[tuple[int, int]]:
@@ -20,5 +32,38 @@ def sentence_offsets(text: str, base: int = 0) -> list[tuple[int, int]]:
         while end > start and text[end - 1].isspace():
             end -= 1
         if end > start:
-            spans.append((base + start, base + end))
-    return spans or [(base, base + len(text))]
+            spans.append((start, end))
+    spans = _cjk_boundaries(text, spans) if _has_cjk_end(text) else spans
+    return [(base + s, base + e) for s, e in spans] or [(base, base + len(text))]
+
+
+def _has_cjk_end(text: str) -> bool:
+    return any(mark in text for mark in "。！？；")
+
+
+def _cjk_boundaries(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` with closers moved back to the sentence they close and split after every ``；``."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        lead = start
+        while lead < end and text[lead] in _CJK_CLOSERS:
+            lead += 1
+        if lead > start and joined:  # "”然后走了。": the quote closes the previous sentence
+            joined[-1] = (joined[-1][0], lead)
+            start = lead
+            while start < end and text[start].isspace():
+                start += 1
+        if end > start:
+            joined.append((start, end))
+    out = []
+    for start, end in joined:
+        for match in _CJK_END.finditer(text, start, end):
+            cut = match.end()
+            if start < cut < end:
+                out.append((start, cut))
+                start = cut
+                while start < end and text[start].isspace():
+                    start += 1
+        if end > start:
+            out.append((start, end))
+    return out
