@@ -3,9 +3,11 @@
 Keys hash (tenant, method, model version, parameters, query, context), so one tenant can never address
 another's entries and nothing readable (no context, no credential) appears in a key. Redis is optional at
 every moment: when it is absent or dies, reads and writes skip it (the LRU still serves), ``redis_up`` turns
-false for metrics, and the next call after ``retry_s`` tries it again. ``/readyz`` pings Redis itself
-(``check``), so it never reports the state of the last cache call. A dropped pooled connection (Redis
-restarted) is retried once on a fresh connection before it counts as an outage.
+false for metrics, and the next call after ``retry_s`` tries it again, unless Redis failed fast (refused:
+stopped or restarting), which costs nothing to ask again at once, so the first compression after it is back
+is stored. ``/readyz`` pings Redis itself (``check``), so it never reports the state of the last cache call.
+A dropped pooled connection (Redis restarted) is retried once on a fresh connection before it counts as an
+outage.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -67,6 +70,8 @@ class CompressionCache:
         self.ttl_s, self.max_entry_bytes = ttl_s, max_entry_bytes
         self.redis_configured = bool(redis_url)
         self._backoff = Backoff(retry_s, log, "serving from the in-process cache", up=False)
+        self._timeout_s = timeout_s
+        self._refusing = False  # the last failure came fast (a refusal, not a stall): no need to wait
         self._redis = (redis_client(redis_url, timeout_s=timeout_s, cluster=cluster, asyncio=True)
                        if redis_url else None)
 
@@ -114,14 +119,17 @@ class CompressionCache:
             await self._redis.aclose()
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
-        """Run one Redis command unless Redis is down and not yet due for a retry; never raises."""
-        if self._redis is None or not self._backoff.due():
+        """Run one Redis command unless Redis stalled and is not yet due for a retry; never raises."""
+        if self._redis is None or not (self._refusing or self._backoff.due()):
             return None
+        started = time.monotonic()
         try:
             result = await self._command(op, *args, **kwargs)
         except redis_errors() as exc:
+            self._refusing = time.monotonic() - started < self._timeout_s / 2
             self._backoff.failed(exc)
             return None
+        self._refusing = False
         if self._backoff.succeeded():
             log.info("redis connected")
         return result

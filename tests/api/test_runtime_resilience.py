@@ -131,6 +131,23 @@ async def test_cache_check_pings_even_when_the_last_call_worked(redis_process):
         await cache.close()
 
 
+async def test_first_compression_after_redis_comes_back_is_stored(redis_process):
+    """A Redis that refused (stopped) is asked again at once, not after redis_retry_s: nothing made after it is
+    back goes unstored."""
+    cache = CompressionCache(redis_process.url, ttl_s=60, max_entry_bytes=10_000, lru_entries=16, retry_s=30)
+    try:
+        assert await cache.connect()
+        redis_process.stop()
+        began = time.perf_counter()
+        await cache.put("during", b"v")  # refused: in the LRU only
+        assert not cache.redis_up and time.perf_counter() - began < 0.2
+        redis_process.start()
+        await cache.put("after", b"v")
+        assert cache.redis_up and redis_process.client().exists("after") == 1
+    finally:
+        await cache.close()
+
+
 # 35.7: a timed-out compression stops, and holds its slot until it has
 
 
