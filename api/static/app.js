@@ -88,6 +88,21 @@ function syncBudgetInputs() {
   $("target-tokens").disabled = byRate;
 }
 
+async function loadSample() {
+  try {
+    const response = await fetch(API_ROOT + "/playground/sample.json");
+    const sample = response.ok ? await response.json() : null;
+    if (!sample || typeof sample.context !== "string") throw new Error(`HTTP ${response.status}`);
+    $("context").value = sample.context;
+    $("query").value = typeof sample.query === "string" ? sample.query : "";
+    status(`Loaded the sample (${sample.context.length.toLocaleString()} characters) and its question: ` +
+      "press Compress.");
+    $("context").scrollTop = 0;
+  } catch (err) {
+    status("Could not load the sample: " + err.message, true);
+  }
+}
+
 function loadFile(event) {
   const file = event.target.files && event.target.files[0];
   if (!file) return;
@@ -219,27 +234,66 @@ function renderView(container, original, spans) {
   for (const span of kept) {
     const start = Math.max(span.start, pos);
     if (start >= span.end) continue;
-    if (start > pos) nodes.push(gap(original.slice(pos, start)));
+    if (start > pos) nodes.push(...gap(original.slice(pos, start)));
     const mark = document.createElement("mark");
     mark.className = "kept";
     mark.textContent = original.slice(start, span.end);
     if (typeof span.score === "number") {
       mark.title = `relevance ${span.score.toFixed(3)}`;
       mark.style.setProperty("--strength", hi > lo ? ((span.score - lo) / (hi - lo)).toFixed(3) : "1");
+      mark.dataset.strength = hi > lo ? ((span.score - lo) / (hi - lo)).toFixed(3) : "1";
     }
     nodes.push(mark);
     pos = span.end;
   }
-  if (pos < original.length) nodes.push(gap(original.slice(pos)));
+  if (pos < original.length) nodes.push(...gap(original.slice(pos)));
   container.replaceChildren(...nodes);
+  resetJump();
+}
+
+// --- jumping between kept pieces ----------------------------------------------------------------------
+
+let jumpIndex = -1;
+
+function keptPieces() {
+  return [...$("view").querySelectorAll("mark.kept")];
+}
+
+function resetJump() {
+  jumpIndex = -1;
+  const count = keptPieces().length;
+  $("jump-kept").disabled = count === 0;
+  setText("jump-position", count ? `${count} kept piece${count === 1 ? "" : "s"}` : "nothing kept");
+}
+
+function jumpToKept() {
+  const pieces = keptPieces();
+  if (!pieces.length) return;
+  if (jumpIndex >= 0 && pieces[jumpIndex]) pieces[jumpIndex].classList.remove("current");
+  jumpIndex = (jumpIndex + 1) % pieces.length;
+  const piece = pieces[jumpIndex];
+  piece.classList.add("current");
+  // scroll only the view, not the page: the button stays where the pointer is
+  const view = $("view");
+  const top = piece.getBoundingClientRect().top - view.getBoundingClientRect().top + view.scrollTop;
+  view.scrollTop = Math.max(0, top - view.clientHeight / 3);
+  const relevance = piece.title ? `, ${piece.title}` : "";
+  setText("jump-position", `piece ${jumpIndex + 1} of ${pieces.length}${relevance}`);
 }
 
 function gap(text) {
-  if (!text.trim()) return document.createTextNode(text); // whitespace between kept pieces is not "dropped"
+  if (!text.trim()) return [document.createTextNode(text)]; // whitespace between kept pieces is not "dropped"
   const del = document.createElement("del");
   del.className = "dropped";
   del.textContent = text;
-  return del;
+  // Shown only while dropped text is hidden, so kept pieces never run into each other. Empty, with its label
+  // in CSS: the view's text stays exactly the original.
+  const separator = document.createElement("span");
+  separator.className = "separator";
+  separator.setAttribute("aria-hidden", "true");
+  const words = text.trim().split(/\s+/).length;
+  separator.dataset.dropped = `${words.toLocaleString()} word${words === 1 ? "" : "s"} dropped`;
+  return [del, separator];
 }
 
 // --- wiring -------------------------------------------------------------------------------------------
@@ -252,6 +306,8 @@ function init() {
   $("budget-rate").addEventListener("change", syncBudgetInputs);
   $("budget-tokens").addEventListener("change", syncBudgetInputs);
   $("file").addEventListener("change", loadFile);
+  $("sample").addEventListener("click", loadSample);
+  $("jump-kept").addEventListener("click", jumpToKept);
   $("show-dropped").addEventListener("change", (e) => $("view").classList.toggle("hide-dropped", !e.target.checked));
   $("context").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

@@ -2,7 +2,8 @@
 
 Playwright's own browser downloads are never used: it launches the system Chromium. Set-up:
 ``apt-get install -y chromium`` (``make system-deps``) and ``pip install playwright``.
-Screenshots land in ``artifacts/`` (gitignored) as test artefacts.
+Screenshots land in ``artifacts/`` (gitignored) as test artefacts; the first-contact one in
+``runs/playground.png`` (gitignored too).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.condenser.live_server import serve, service_app
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+RUNS = Path(__file__).resolve().parents[2] / "runs"
 CHROMIUM = os.environ.get("CONDENSER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -128,10 +130,10 @@ def test_script_in_the_context_renders_as_text(page):
 
 def test_keyboard_only_use(page):
     order = []
-    for _ in range(9):
+    for _ in range(10):
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id"))
-    assert order == ["context", "file", "query", "method", "budget-rate", "rate", "model", "api-key", "run"]
+    assert order == ["context", "file", "sample", "query", "method", "budget-rate", "rate", "model", "api-key", "run"]
     unlabelled = page.evaluate(
         "[...document.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length).map(e => e.id)")
     assert unlabelled == []
@@ -181,3 +183,59 @@ def test_service_error_message_is_shown(page):
     page.click("#run")
     page.wait_for_selector("#status.error")
     assert "method" in page.text_content("#status").lower() and page.is_hidden("#results")
+
+
+def visible_box(page, selector: str, index: int) -> dict:
+    return page.locator(selector).nth(index).bounding_box()
+
+
+def test_sample_jump_to_kept_shading_and_separators(page, service):
+    page.click("#sample")
+    page.wait_for_selector("#status:has-text('sample')")
+    assert page.input_value("#context").startswith("# Northwind Rail Operations Handbook")
+    assert page.input_value("#query") == "How much notice does the bus contractor need at weekends?"
+    page.fill("#rate", "0.2")
+    run_and_wait(page)
+    assert number(page, "#stat-compressed") <= 0.2 * number(page, "#stat-original") + 1
+
+    kept = page.locator("#view mark.kept")
+    count = kept.count()
+    assert count >= 3
+    assert page.text_content("#jump-position") == f"{count} kept pieces" and page.is_enabled("#jump-kept")
+
+    # relevance shading: the pieces differ visibly (background alpha spans most of the scale)
+    alphas = page.eval_on_selector_all("#view mark.kept[data-strength]", """els => els.map(e => {
+        const m = getComputedStyle(e).backgroundColor.match(/rgba?\\(([^)]+)\\)/)[1].split(',');
+        return m.length === 4 ? Number(m[3]) : 1; })""")
+    assert len(alphas) >= 3 and max(alphas) - min(alphas) > 0.5, alphas
+
+    # jump to kept: each click marks the next piece and scrolls the view to it; the last wraps to the first
+    page.click("#jump-kept")
+    assert page.locator("#view mark.kept.current").count() == 1
+    assert page.eval_on_selector("#view mark.kept.current", "e => e === document.querySelector('#view mark.kept')")
+    assert page.text_content("#jump-position").startswith(f"piece 1 of {count}")
+    for _ in range(count - 1):
+        page.click("#jump-kept")
+    assert page.text_content("#jump-position").startswith(f"piece {count} of {count}")
+    view, last = page.locator("#view").bounding_box(), visible_box(page, "#view mark.kept", count - 1)
+    assert view["y"] <= last["y"] <= view["y"] + view["height"], "the last piece is scrolled into the view"
+    assert page.eval_on_selector("#view", "e => e.scrollTop") > 0
+    page.click("#jump-kept")
+    assert page.text_content("#jump-position").startswith(f"piece 1 of {count}")
+
+    # dropped text hidden: a labelled separator stands between kept pieces, the view's text is unchanged
+    assert page.locator("#view .separator").first.is_hidden()
+    page.uncheck("#show-dropped")
+    assert page.locator("#view del.dropped").first.is_hidden()
+    separators = page.locator("#view .separator")
+    assert separators.count() >= count - 1 and separators.first.is_visible()
+    label = page.eval_on_selector("#view .separator", "e => getComputedStyle(e, '::before').content")
+    assert "dropped" in label and "word" in label
+    assert page.eval_on_selector("#view", "el => el.textContent") == page.input_value("#context")
+
+    page.click("#jump-kept")
+    RUNS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RUNS / "playground.png"), full_page=True)
+    page.check("#show-dropped")
+    page.screenshot(path=str(RUNS / "playground-dropped-shown.png"), full_page=True)
+    assert page.request.get(f"{service}/favicon.ico").status == 200
