@@ -79,8 +79,9 @@ def _item_error(index: int, exc: APIError | CompressionTimeout) -> BatchItemErro
     """A batch item's error entry, its message and parameter prefixed with ``items.<index>``."""
     if isinstance(exc, CompressionTimeout):
         return BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc}", type="compression_timeout"))
+    param = f"items.{index}.{exc.param}" if exc.param else f"items.{index}"  # overloaded names no field
     return BatchItemError(error=ErrorDetail(message=f"items.{index}: {exc.message}", type=exc.type,
-                                            param=f"items.{index}.{exc.param}"))
+                                            param=param))
 
 
 @router.get("/methods", response_model=MethodsResponse)

@@ -132,8 +132,8 @@ async def test_cache_check_pings_even_when_the_last_call_worked(redis_process):
 
 
 async def test_first_compression_after_redis_comes_back_is_stored(redis_process):
-    """A Redis that refused (stopped) is asked again at once, not after redis_retry_s: nothing made after it is
-    back goes unstored."""
+    """A Redis that refused (stopped) is asked again at once, not after redis_retry_s: nothing made after
+    it is back goes unstored."""
     cache = CompressionCache(redis_process.url, ttl_s=60, max_entry_bytes=10_000, lru_entries=16, retry_s=30)
     try:
         assert await cache.connect()
@@ -252,6 +252,20 @@ async def test_compress_beyond_the_queue_bound_gets_503_with_retry_after():
         assert [r.status_code for r in await asyncio.gather(*tasks)] == [200, 200]
         load = (await client.get("/readyz")).json()["compress"]
         assert load == {"running": 0, "waiting": 0, "concurrency": 1, "queue": 1}
+
+
+async def test_batch_item_beyond_the_queue_bound_gets_an_overloaded_entry():
+    app = create_app(_settings(compress_concurrency=1, compress_queue=0))
+    gated = app.state.condenser.service.pipeline = GatedPipeline()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://t") as client:
+        tasks = await _fill(client, gated, running=1, waiting=0)
+        batch = await client.post("/v1/compress/batch", json={"items": [_request(7).model_dump()]})
+        assert batch.status_code == 200
+        assert batch.json()["results"][0]["error"]["type"] == "overloaded"
+        assert batch.json()["results"][0]["error"]["param"] == "items.0"
+        gated.gate.set()
+        assert [r.status_code for r in await asyncio.gather(*tasks)] == [200]
 
 
 def _chat() -> dict:
