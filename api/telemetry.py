@@ -34,8 +34,8 @@ OTEL_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 #: header names (regexes) whose values never reach a span, even when header capture is configured
 SENSITIVE_HEADERS = ["authorization", "proxy-authorization", "cookie", "set-cookie", ".*key.*", ".*token.*",
                      ".*secret.*"]
-#: health probes and scrapes are not traced: they would drown the requests
-EXCLUDED_URLS = "/healthz,/readyz,/metrics"
+#: health probes, scrapes and the playground's static files are not traced: they would drown the requests
+EXCLUDED_URLS = "/healthz,/readyz,/metrics,/favicon.ico,/playground"
 
 _warned = False
 
