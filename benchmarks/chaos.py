@@ -11,8 +11,8 @@ empty), ``all at once`` (provider faults with Redis killed, restarted half-way) 
 request malformed, deeply nested, over the body limit or asking for a checkpoint of its own).
 
 Every response is classified: ``correct`` (the provider's reply, whose words spell the digest of what it
-received, came back complete and in order, with the request's own id, the question unchanged and the long
-part compressed as the cache says; ``/v1/compress`` equal to the first answer for a repeated input), a
+received, came back complete and in order, with the request's own id, a non-ASCII header's bytes and the
+question unchanged and the long part compressed as the cache says; ``/v1/compress`` equal to the first answer for a repeated input), a
 ``documented error`` (429/502/503/504 with a JSON error body, the provider's own error passed through
 unchanged, a stream that ends with an SSE ``error`` event, or an abusive request refused with a 4xx JSON
 error), ``lost or garbled`` (anything else) or
@@ -147,6 +147,11 @@ def context_for(tag: str, sentences: int, seed: int = 0) -> str:
     return " ".join(lines)
 
 
+def note(nonce: str) -> bytes:
+    """A header value with non-ASCII UTF-8 bytes, which must reach the provider byte for byte."""
+    return f"café {nonce} ünï".encode()
+
+
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -239,7 +244,8 @@ class Traffic:
             path = "/v1/messages"
             body = {"model": "claude-test", "max_tokens": 64, "stream": stream, "system": context,
                     "messages": [{"role": "user", "content": question}]}
-        async with client.stream("POST", f"{self.base}{path}", json=body, headers={"x-chaos-id": nonce}) as r:
+        headers = {"x-chaos-id": nonce, "x-chaos-note": note(nonce)}
+        async with client.stream("POST", f"{self.base}{path}", json=body, headers=headers) as r:
             raw = await r.aread()
         cache.append(r.headers.get("x-condenser-cache", ""))
         self.check_chat(r.status_code, r.headers, raw, api, context, question, nonce, hit)
@@ -263,6 +269,8 @@ class Traffic:
             raise Verdict("bad", "reply text lost, garbled or out of order")
         if received["headers"].get("x-chaos-id") != nonce:
             raise Verdict("bad", f"the answer of another request ({received['headers'].get('x-chaos-id')})")
+        if received["headers"].get("x-chaos-note", "").encode("latin-1") != note(nonce):
+            raise Verdict("bad", "a header's bytes changed on the way to the provider")
         self._check_sent(received, headers.get("x-condenser-compression", ""), context, question, hit, api)
 
     async def _abuse(self, client: httpx.AsyncClient, n: int) -> None:
