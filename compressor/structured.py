@@ -39,6 +39,11 @@ PIECE_SHARE = 0.25
 MIN_PIECE_TOKENS = 24
 #: exact re-counts the final fill may spend trying pieces the estimate left out
 FILL_TRIES = 64
+#: pieces of more tokens than this in all are shortlisted by BM25 before the retriever embeds them
+DENSE_MAX_TOKENS = 8000
+#: the shortlist: the best BM25 pieces worth this many budgets, and at least MIN_SHORTLIST of them
+SHORTLIST_BUDGETS = 4
+MIN_SHORTLIST = 64
 #: a CSV header's column names are at most this long
 MAX_HEADER_CHARS = 40
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -163,10 +168,21 @@ def parse_table(text: str) -> Table | None:
     return None
 
 
-def _scores(texts: list[str], query: str | None) -> np.ndarray:
+def _scores(pieces: list[Piece], texts: list[str], query: str | None, budget: int) -> np.ndarray:
+    """Hybrid relevance of each piece; over ``DENSE_MAX_TOKENS`` only BM25's shortlist of about
+    ``SHORTLIST_BUDGETS`` budgets is embedded (the rest rank below it by BM25), as the coarse stage does."""
     from retriever.hybrid import HybridScorer
 
-    return HybridScorer().scores(texts, query)
+    if sum(p.tokens for p in pieces) <= DENSE_MAX_TOKENS:
+        return HybridScorer().scores(texts, query)
+    lexical = HybridScorer(use_dense=False).scores(texts, query)
+    order = np.argsort(-lexical, kind="stable")
+    spent = np.cumsum([pieces[i].tokens for i in order])
+    size = max(MIN_SHORTLIST, int(np.searchsorted(spent, SHORTLIST_BUDGETS * budget)) + 1)
+    shortlist = order[:size]
+    out = lexical - 2.0  # below every shortlisted score (hybrid scores are in [0, 1])
+    out[shortlist] = HybridScorer().scores([texts[i] for i in shortlist], query)
+    return out
 
 
 def _select(pieces: list[Piece], scores: np.ndarray, budget: int, render, encoding: str,
@@ -205,7 +221,7 @@ def compress_json(value: Any, query: str | None, budget: int, encoding: str,
                   min_fill: float) -> tuple[str, int, dict[str, Any]]:
     """``(text, tokens, info)`` of a JSON value compressed to ``budget`` (see module)."""
     pieces = json_pieces(value, piece_cap(budget), encoding)
-    scores = _scores([p.text for p in pieces], query)
+    scores = _scores(pieces, [p.text for p in pieces], query, budget)
 
     def render(keep: set[int]) -> str:
         return _dumps(prune(value, {pieces[i].path for i in keep}))
@@ -220,7 +236,7 @@ def compress_table(table: Table, query: str | None, budget: int, encoding: str,
     live = [i for i, row in enumerate(table.rows) if row.strip()]
     costs = count_many([table.rows[i] for i in live], encoding)
     pieces = [Piece((), table.rows[i], c, row=i) for i, c in zip(live, costs)]
-    scores = _scores([f"{table.header.strip()}\n{p.text.strip()}" for p in pieces], query)
+    scores = _scores(pieces, [f"{table.header.strip()}\n{p.text.strip()}" for p in pieces], query, budget)
 
     def render(keep: set[int]) -> str:
         rows = sorted(pieces[i].row for i in keep)

@@ -103,3 +103,18 @@ def test_a_long_text_value_is_kept_sentence_by_sentence():
     parsed = json.loads(r.text)
     assert "The new chair is Maria Lopez, elected by a wide margin." in parsed["body"]
     assert r.compressed_tokens <= 120 and r.compressed_tokens > 60
+
+
+def test_a_large_json_is_shortlisted_by_bm25_and_keeps_the_answer(monkeypatch):
+    from retriever.hybrid import HybridScorer
+
+    embedded: list[int] = []
+    dense = HybridScorer.dense
+    monkeypatch.setattr(HybridScorer, "dense", lambda self, texts, query: embedded.append(len(texts)) or dense(
+        self, texts, query))
+    rows = [{"id": i, "name": f"user{i}", "note": "VIP customer, owns the red bicycle." if i == 777 else
+             f"Order {i * 7} shipped late."} for i in range(1000)]
+    r = compress(json.dumps(rows), "Who owns the red bicycle?", target_tokens=300)
+    parsed = json.loads(r.text)
+    assert {"id": 777, "name": "user777", "note": "VIP customer, owns the red bicycle."} in parsed
+    assert r.compressed_tokens <= 300 and embedded and max(embedded) < 200  # not all 1000 records embedded
