@@ -100,6 +100,8 @@ def resolve_aliases(query: Any, target_tokens: Any, options: dict[str, Any]) -> 
         if alias not in options:
             continue
         value = options.pop(alias)
+        if value is None:  # an alias left at None says nothing
+            continue
         if values[name] is not None:
             raise ValueError(f"give {name} or {alias} (its LLMLingua alias), not both")
         values[name] = value

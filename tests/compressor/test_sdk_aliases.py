@@ -113,3 +113,8 @@ def test_str_is_the_text_and_repr_is_short():
     assert f"{r.original_tokens}→{r.compressed_tokens}" in shown and "condenser" in shown
     short = CompressionResult(text="hi", original_tokens=1, compressed_tokens=1, ratio=1.0, method="x")
     assert repr(short) == "CompressionResult(method='x', tokens=1→1, ratio=1.00, text='hi')"
+
+
+def test_an_alias_left_at_none_is_ignored():
+    r = compress(TEXT, QUESTION, question=None, target_token=None, target_tokens=40, method="truncate")
+    assert r.budget == 40
