@@ -159,10 +159,11 @@ def upstream_span(route: str, url: str, method: str, extra_headers: Mapping[str,
         yield span
 
 
-def record_response(span: Any, status: int, body: bytes | None) -> None:
-    """The provider's status and, for a JSON answer, its usage counts, on ``span`` (None: tracing off)."""
+def record_response(span: Any, status: int, body: bytes | None, streamed: bool = False) -> None:
+    """The provider's status, whether it streams and, for a JSON answer, its usage counts, on ``span``
+    (None: tracing off)."""
     if span is None:
         return
-    span.set_attribute("http.response.status_code", status)
+    span.set_attributes({"http.response.status_code": status, "condenser.upstream.streamed": streamed})
     if body:
         span.set_attributes(_usage(body))

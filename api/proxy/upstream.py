@@ -159,7 +159,7 @@ class Upstream:
                 record_response(span, exc.status, None)
                 raise
             streamed = isinstance(response, StreamingResponse)
-            record_response(span, response.status_code, None if streamed else response.body)
+            record_response(span, response.status_code, None if streamed else response.body, streamed)
             return response
 
     async def _forward(self, method: str, path: str, route: Route, headers: Mapping[str, str], caller: Caller,

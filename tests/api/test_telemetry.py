@@ -108,6 +108,7 @@ def test_proxied_chat_has_an_upstream_span_with_token_counts(traced, spans):
     assert call.attributes["condenser.upstream.route"] == "anthropic"
     assert call.attributes["server.address"] == "127.0.0.1" and call.attributes["url.path"] == "/v1/messages"
     assert call.attributes["http.response.status_code"] == 200
+    assert call.attributes["condenser.upstream.streamed"] is False
     assert call.attributes["gen_ai.usage.input_tokens"] == 0  # the fake provider's usage block
     server = next(s for s in finished if s.kind == trace.SpanKind.SERVER)
     assert call.parent.span_id == server.context.span_id
@@ -115,6 +116,19 @@ def test_proxied_chat_has_an_upstream_span_with_token_counts(traced, spans):
     assert server.attributes["http.request.header.x_condenser_key"] == ("[REDACTED]",)
     assert server.attributes["http.request.header.x_request_id"] == ("chat-1",)
     assert_no_secrets(finished, PROXY_KEY, QUESTION, KEY)
+
+
+def test_a_streamed_chat_is_marked_and_keeps_its_secrets(traced, spans):
+    chat = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "system", "content": CONTEXT},
+                                                                  {"role": "user", "content": QUESTION}]}
+    with traced.stream("POST", "/v1/chat/completions", json=chat,
+                       headers={"Authorization": f"Bearer {PROXY_KEY}"}) as r:
+        assert r.status_code == 200 and b"[DONE]" in b"".join(r.iter_bytes())
+    finished = spans.get_finished_spans()
+    call = by_name(finished)["condenser.upstream"][0]
+    assert call.attributes["condenser.upstream.streamed"] is True
+    assert call.attributes["condenser.tokens.compressed"] < call.attributes["condenser.tokens.original"]
+    assert_no_secrets(finished, QUESTION, KEY, PROXY_KEY)
 
 
 def test_query_strings_stay_out_of_spans(traced, spans):
