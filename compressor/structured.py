@@ -11,7 +11,8 @@ original keys, nesting and order; what is left out is simply absent (an array ke
 object fewer members).
 
 A CSV document (every line the same number of fields, comma, tab or semicolon separated) or a document
-that is one Markdown table keeps its header always and its most relevant rows, in their order, verbatim.
+that is one Markdown table keeps its header always and its most relevant rows, in their order, verbatim;
+JSON Lines (every line a JSON object or array) keep their most relevant lines the same way.
 """
 
 from __future__ import annotations
@@ -148,12 +149,14 @@ class Table:
 
 
 def parse_table(text: str) -> Table | None:
-    """``text`` as a table when it is CSV (see module) or one Markdown table, else None."""
+    """``text`` as a table when it is CSV (see module), one Markdown table or JSON Lines, else None."""
     lines = text.strip("\n").splitlines(keepends=True)
     if len(lines) < 3:
         return None
     if all(line.lstrip().startswith("|") for line in lines if line.strip()) and _TABLE_RULE.match(lines[1]):
         return Table("".join(lines[:2]), lines[2:], "markdown-table")
+    if all(parse_json_document(line) is not None for line in lines if line.strip()):
+        return Table("", lines, "jsonl")  # JSON Lines: one record a line, no header
     for delimiter in (",", "\t", ";"):
         if delimiter not in lines[0]:
             continue
@@ -236,7 +239,8 @@ def compress_table(table: Table, query: str | None, budget: int, encoding: str,
     live = [i for i, row in enumerate(table.rows) if row.strip()]
     costs = count_many([table.rows[i] for i in live], encoding)
     pieces = [Piece((), table.rows[i], c, row=i) for i, c in zip(live, costs)]
-    scores = _scores(pieces, [f"{table.header.strip()}\n{p.text.strip()}" for p in pieces], query, budget)
+    header = table.header.strip()
+    scores = _scores(pieces, [f"{header}\n{p.text.strip()}".strip() for p in pieces], query, budget)
 
     def render(keep: set[int]) -> str:
         rows = sorted(pieces[i].row for i in keep)

@@ -118,3 +118,11 @@ def test_a_large_json_is_shortlisted_by_bm25_and_keeps_the_answer(monkeypatch):
     parsed = json.loads(r.text)
     assert {"id": 777, "name": "user777", "note": "VIP customer, owns the red bicycle."} in parsed
     assert r.compressed_tokens <= 300 and embedded and max(embedded) < 200  # not all 1000 records embedded
+
+
+def test_json_lines_keep_whole_matching_records():
+    lines = [json.dumps({"id": i, "event": "login failed" if i == 42 else "page viewed"}) for i in range(120)]
+    r = compress("\n".join(lines) + "\n", "Which event failed?", rate=0.2)
+    kept = [json.loads(line) for line in r.text.splitlines()]  # every line still a JSON record
+    assert {"id": 42, "event": "login failed"} in kept and r.info["structure"] == "jsonl"
+    assert r.budget // 2 < r.compressed_tokens <= r.budget
