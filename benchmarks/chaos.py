@@ -74,6 +74,8 @@ ABUSE: tuple[tuple[str, str, bytes, dict[str, str]], ...] = (
 #: the service's body limit in the run: the last abusive request is over it
 MAX_BODY_BYTES = 128 * 1024
 CACHE_PREFIX = "condenser:v1:"
+#: the provider key every proxied request carries: it must reach the provider, and no log or cache entry
+SECRET = "sk-chaos-SECRET-4711-never-stored"
 WORDS = ("crane berth pallet ledger convoy invoice harbour depot gantry manifest barge customs freight "
          "tanker quay pilot reefer siding tug yard").split()
 
@@ -244,7 +246,9 @@ class Traffic:
             path = "/v1/messages"
             body = {"model": "claude-test", "max_tokens": 64, "stream": stream, "system": context,
                     "messages": [{"role": "user", "content": question}]}
-        headers = {"x-chaos-id": nonce, "x-chaos-note": note(nonce)}
+        credential = "x-api-key" if api == "anthropic" else "authorization"
+        headers = {"x-chaos-id": nonce, "x-chaos-note": note(nonce),
+                   credential: SECRET if api == "anthropic" else f"Bearer {SECRET}"}
         async with client.stream("POST", f"{self.base}{path}", json=body, headers=headers) as r:
             raw = await r.aread()
         cache.append(r.headers.get("x-condenser-cache", ""))
@@ -271,6 +275,8 @@ class Traffic:
             raise Verdict("bad", f"the answer of another request ({received['headers'].get('x-chaos-id')})")
         if received["headers"].get("x-chaos-note", "").encode("latin-1") != note(nonce):
             raise Verdict("bad", "a header's bytes changed on the way to the provider")
+        if ("x-api-key" if api == "anthropic" else "authorization") not in received["credentials"]:
+            raise Verdict("bad", "the client's credential did not reach the provider")
         self._check_sent(received, headers.get("x-condenser-compression", ""), context, question, hit, api)
 
     async def _abuse(self, client: httpx.AsyncClient, n: int) -> None:
@@ -432,11 +438,11 @@ async def _traffic(traffic: Traffic, client: httpx.AsyncClient, phase: str, cfg:
     return records
 
 
-def stored_text(redis: RedisProcess, marker: str) -> bool:
-    """Whether a cached compression in Redis holds ``marker``."""
+def stored_text(redis: RedisProcess, marker: str, match: str = f"{CACHE_PREFIX}*") -> bool:
+    """Whether a value in Redis under a key like ``match`` (default: cached compressions) holds ``marker``."""
     client = redis.client()
     try:
-        keys = list(client.scan_iter(match=f"{CACHE_PREFIX}*", count=1000))
+        keys = list(client.scan_iter(match=match, count=1000))
         chunks = [keys[i:i + 500] for i in range(0, len(keys), 500)]
         return any(value and marker.encode() in value for chunk in chunks for value in client.mget(chunk))
     finally:
@@ -522,8 +528,11 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
             phases.append(report)
             bad += [asdict(r) for r in records if r.outcome in ("bad", "hung")]
         recovered = await _poll_ready(client, base, cfg.resume_limit_s)
+        # here, not after the loop: a Redis restarted from a worker thread dies with the loop's executor
+        secret_in_redis = await asyncio.to_thread(stored_text, redis, SECRET, "*")
     return {"config": {**asdict(cfg), "client_timeout_s": cfg.client_timeout_s, "faults": cfg.faults},
             "phases": [asdict(p) for p in phases], "resume": resume, "ready_after_restart": recovered,
+            "secret_in_redis": secret_in_redis,
             "bad_examples": _distinct(bad)}
 
 
@@ -599,7 +608,9 @@ def chaos(cfg: ChaosConfig) -> dict:
     """Start the stack, run the phases, stop everything; the report (with the service's log tail)."""
     with stack(cfg) as (redis, base, upstream, logs):
         report = asyncio.run(run_chaos(cfg, redis, base, upstream))
-        report["service_log_tail"] = (logs / "service.log").read_text(errors="replace")[-3000:]
+        service_log = (logs / "service.log").read_text(errors="replace")
+        report["secret_in_logs"] = SECRET in service_log
+        report["service_log_tail"] = service_log[-3000:]
     return report
 
 

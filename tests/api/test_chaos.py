@@ -105,7 +105,9 @@ def test_the_chaos_checker_tells_whole_answers_from_garbled_ones(fake):
             body = {"model": "claude", "max_tokens": 9, "stream": stream, "system": context,
                     "messages": body["messages"][1:]}
         path = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
-        r = fake.post(path, json=body, headers={"x-chaos-id": nonce, "x-chaos-note": note(nonce), **headers})
+        credential = {"x-api-key": "k"} if api == "anthropic" else {"authorization": "Bearer k"}
+        r = fake.post(path, json=body, headers={"x-chaos-id": nonce, "x-chaos-note": note(nonce), **credential,
+                                                **headers})
         return r.status_code, httpx.Headers({**r.headers, "x-condenser-compression": "skipped"}), r.content
 
     def verdict(status: int, headers: httpx.Headers, raw: bytes, api: str = "openai", sent: str = nonce) -> str:
@@ -206,6 +208,12 @@ def test_abusive_requests_get_a_4xx_and_break_nothing(chaos_report):
     bad = [b for b in chaos_report["bad_examples"] if b["phase"] == "abuse"]
     assert phase["abusive"] >= 11 and phase["lost_or_garbled"] == phase["hung"] == 0, bad
     assert phase["documented_errors"] == phase["abusive"] and phase["correct"] == phase["requests"] - phase["abusive"]
+
+
+@pytest.mark.redis
+def test_provider_keys_arrive_and_stay_out_of_logs_and_redis(chaos_report):
+    """Every proxied request carried a key (checked to reach the provider); none is in the log or in Redis."""
+    assert chaos_report["secret_in_logs"] is False and chaos_report["secret_in_redis"] is False
 
 
 @pytest.mark.redis
