@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from compressor.budget import resolve_budget
-from compressor.result import CompressionResult
+from compressor.result import CompressionResult, Span
 from compressor.tokens import count_many, count_tokens
 
 if TYPE_CHECKING:
@@ -146,17 +146,29 @@ class Table:
     header: str
     rows: list[str]
     kind: str
+    #: where the first line (header or first row) starts in the document
+    offset: int = 0
+
+    def row_spans(self, rows: list[int]) -> list[tuple[int, int]]:
+        """Character spans of the header and of ``rows`` (indices into ``rows``) in the document."""
+        starts, pos = [], self.offset + len(self.header)
+        for row in self.rows:
+            starts.append(pos)
+            pos += len(row)
+        spans = [(self.offset, self.offset + len(self.header.rstrip("\n")))] if self.header else []
+        return spans + [(starts[r], starts[r] + len(self.rows[r].rstrip("\n"))) for r in rows]
 
 
 def parse_table(text: str) -> Table | None:
     """``text`` as a table when it is CSV (see module), one Markdown table or JSON Lines, else None."""
+    offset = len(text) - len(text.lstrip("\n"))
     lines = text.strip("\n").splitlines(keepends=True)
     if len(lines) < 3:
         return None
     if all(line.lstrip().startswith("|") for line in lines if line.strip()) and _TABLE_RULE.match(lines[1]):
-        return Table("".join(lines[:2]), lines[2:], "markdown-table")
+        return Table("".join(lines[:2]), lines[2:], "markdown-table", offset)
     if all(parse_json_document(line) is not None for line in lines if line.strip()):
-        return Table("", lines, "jsonl")  # JSON Lines: one record a line, no header
+        return Table("", lines, "jsonl", offset)  # JSON Lines: one record a line, no header
     for delimiter in (",", "\t", ";"):
         if delimiter not in lines[0]:
             continue
@@ -167,7 +179,7 @@ def parse_table(text: str) -> Table | None:
         widths = {len(r) for r in parsed if r}
         names_ok = all(len(name) <= MAX_HEADER_CHARS for name in parsed[0])  # a header names columns, not prose
         if len(parsed) == len(lines) and len(widths) == 1 and widths.pop() >= 2 and names_ok:
-            return Table(lines[0], lines[1:], "csv")
+            return Table(lines[0], lines[1:], "csv", offset)
     return None
 
 
@@ -234,8 +246,9 @@ def compress_json(value: Any, query: str | None, budget: int, encoding: str,
 
 
 def compress_table(table: Table, query: str | None, budget: int, encoding: str,
-                   min_fill: float) -> tuple[str, int, dict[str, Any]]:
-    """``(text, tokens, info)`` of a table's header and its most relevant rows within ``budget``."""
+                   min_fill: float) -> tuple[str, int, dict[str, Any], list[Span]]:
+    """``(text, tokens, info, kept spans)`` of a table's header and its most relevant rows within
+    ``budget``."""
     live = [i for i, row in enumerate(table.rows) if row.strip()]
     costs = count_many([table.rows[i] for i in live], encoding)
     pieces = [Piece((), table.rows[i], c, row=i) for i, c in zip(live, costs)]
@@ -247,7 +260,11 @@ def compress_table(table: Table, query: str | None, budget: int, encoding: str,
         return (table.header + "".join(table.rows[r] for r in rows)).rstrip("\n")
 
     kept, text, tokens = _select(pieces, scores, budget, render, encoding, min_fill)
-    return text, tokens, {"structure": table.kind, "pieces": len(pieces), "kept_pieces": len(kept)}
+    rows = sorted(kept, key=lambda i: pieces[i].row)
+    spans = table.row_spans([pieces[i].row for i in rows])
+    row_scores = ([None] if table.header else []) + [float(scores[i]) for i in rows]
+    kept_spans = [Span(start=a, end=b, score=sc) for (a, b), sc in zip(spans, row_scores)]
+    return text, tokens, {"structure": table.kind, "pieces": len(pieces), "kept_pieces": len(kept)}, kept_spans
 
 
 def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionResult | None:
@@ -268,10 +285,12 @@ def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionRes
     if original <= budget:
         return None
     min_fill = pipeline.config.min_fill
+    kept: list[Span] = []  # JSON is re-serialised: its pieces have no offsets in the original
     if value is not None:
         out, tokens, info = compress_json(value, checked.query, budget, encoding, min_fill)
     else:
-        out, tokens, info = compress_table(table, checked.query, budget, encoding, min_fill)
+        out, tokens, info, kept = compress_table(table, checked.query, budget, encoding, min_fill)
     return CompressionResult(text=out, original_tokens=original, compressed_tokens=tokens,
-                             ratio=round(original / max(1, tokens), 4), method=checked.name, encoding=encoding,
-                             budget=budget, info=info, timings={"total": time.perf_counter() - start})
+                             ratio=round(original / max(1, tokens), 4), method=checked.name, kept=kept,
+                             encoding=encoding, budget=budget, info=info,
+                             timings={"total": time.perf_counter() - start})

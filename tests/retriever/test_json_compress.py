@@ -88,6 +88,7 @@ def test_tables_keep_the_header_and_the_matching_rows(text, header, kind):
     ids = [int(row.strip("| ").split(",")[0].split("|")[0]) for row in rows]
     assert ids == sorted(ids)
     assert r.budget // 2 < r.compressed_tokens <= r.budget
+    assert "\n".join(text[s.start : s.end] for s in r.kept) == r.text  # kept spans locate the rows
 
 
 def test_prose_with_commas_is_not_a_table():
