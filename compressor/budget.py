@@ -186,7 +186,11 @@ def fit(
             continue
         if costs[i] > budget - result.tokens and budget - result.tokens < MIN_PRUNED_TOKENS:
             continue
-        result = fill(result, cand, candidates[i], float(scores[i])) or result
+        filled = fill(result, cand, candidates[i], float(scores[i]))
+        if filled is not None:
+            result = filled
+            if seen is not None:  # a copy of it further down the order is a repeat too
+                seen.add(documents[cand.doc], cand.start, cand.end)
     return result
 
 
@@ -286,12 +290,13 @@ class _Filler:
         result = None
         for s, e in sentence_offsets(text[part.start : part.end], base=part.start):
             base = result or current
-            span = Span(doc=part.doc, start=s, end=e, score=score)
-            cuts = {(part.doc, p) for p in _cuts_of(text, cand, [(s, e)])}
-            trial = self.build(base.spans + [span], base.cuts | cuts)
-            if trial.tokens <= self.budget:
-                result = trial
-                continue
+            if count_tokens(text[s:e], self.build.encoding) <= self.budget - base.tokens:  # may fit whole
+                span = Span(doc=part.doc, start=s, end=e, score=score)
+                cuts = {(part.doc, p) for p in _cuts_of(text, cand, [(s, e)])}
+                trial = self.build(base.spans + [span], base.cuts | cuts)
+                if trial.tokens <= self.budget:
+                    result = trial
+                    continue
             if not self._inside_protected(part.doc, s, e):
                 result = self._pruned(base, part.doc, s, e, score) or result
             break
