@@ -112,6 +112,8 @@ class ChaosConfig:
 
 @dataclass
 class Record:
+    """One request: where and what it was, how it was classified and why, its latency, its cache layer."""
+
     phase: str
     kind: str
     outcome: str  # correct | error | bad | hung
@@ -122,6 +124,8 @@ class Record:
 
 @dataclass
 class PhaseReport:
+    """One phase's counts (a row of the table)."""
+
     name: str
     requests: int = 0
     correct: int = 0
