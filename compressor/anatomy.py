@@ -13,8 +13,10 @@ do not arrive split that way, so this module finds the parts in one text. Only `
   questions in the instruction parts.
 - ``scaffolding``: document labels ("Passage 3:", "Document [2](Title: ...)", "[1]", "Source: ..."),
   the tags of Anthropic's long-context layout (``<document>``, ``<source>``, ``<document_content>``,
-  ``<context>``, ...) and their ``<source>`` values, answer prefixes ("Answer:"), and Markdown headings
-  (``heading``: kept with their section, see ``Anatomy.headings``).
+  ``<context>``, ...) and their ``<source>`` values, answer prefixes ("Answer:"), and Markdown headings.
+  A label, a document's tags and source, and a heading are kept with their section (``Anatomy.held``):
+  whenever the passage, ``<document>`` element or Markdown section keeps any text; a passage dropped whole
+  drops its label too, so an output never lists empty passages and labels do not eat a small budget.
 - ``keep``: what the caller forces: ``<keep>...</keep>`` in the text (the markers are removed) or the
   ``keep=["exact span", ...]`` option (every occurrence).
 
@@ -24,6 +26,7 @@ Code blocks and JSON documents are never classified (a ``# comment`` is not a he
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -83,6 +86,9 @@ _DOC_TAGS = ("documents", "document", "document_content", "context", "contexts",
              "search_results", "search_result", "result", "results", "article", "text", "content", "data",
              "file", "files", "email", "transcript", "doc", "docs", "chunk", "snippet", "reference",
              "references", "paper", "report", "example", "examples", "input")
+#: elements that hold one document: their tags and source are kept whenever their text keeps something
+_DOC_LEVEL = ("document", "passage", "search_result", "result", "article", "doc", "chunk", "snippet", "email",
+              "file", "paper", "report", "example", "reference")
 _META_TAGS = ("source", "title", "url", "metadata", "author", "date", "index", "filename")
 _INSTRUCTION_TAGS = ("instructions", "instruction", "rules", "system", "guidelines", "format",
                      "answer_format", "output_format", "task", "constraints", "persona", "role")
@@ -103,6 +109,15 @@ class Piece:
     label: str
 
 
+@dataclass(frozen=True)
+class Held:
+    """A scaffolding piece kept whenever its section ``[start, end)`` of the same document keeps text."""
+
+    piece: Piece
+    start: int
+    end: int
+
+
 @dataclass
 class Anatomy:
     """The classified parts of a list of documents (the documents with keep markers removed)."""
@@ -110,8 +125,8 @@ class Anatomy:
     documents: list[str]
     #: protected pieces (never dropped, never cut), merged, in document order
     protected: list[Piece] = field(default_factory=list)
-    #: Markdown headings: kept whenever their section keeps anything
-    headings: list[Piece] = field(default_factory=list)
+    #: labels, document tags and headings: kept whenever their section keeps anything
+    held: list[Held] = field(default_factory=list)
     #: ``keep=`` strings found nowhere in the documents
     keep_not_found: list[str] = field(default_factory=list)
 
@@ -120,8 +135,8 @@ class Anatomy:
         out = dict.fromkeys((*KINDS, "keep"), 0)
         for p in self.protected:
             out[p.kind] += 1
-        out["scaffolding"] += len(self.headings)
-        out["context"] = sum(len(_gaps(d, [p for p in self.protected if p.doc == i]))
+        out["scaffolding"] += len(self.held)
+        out["context"] = sum(len(_gaps(d, [p for p in self.protected + [h.piece for h in self.held] if p.doc == i]))
                              for i, d in enumerate(self.documents))
         return out
 
@@ -159,15 +174,17 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
             classify: bool = True) -> Anatomy:
     """Classify ``documents`` (keep markers removed first); ``classify=False`` honours only the caller's
     forced spans (markers and ``keep``)."""
-    stripped, pieces, headings = [], [], []
+    stripped: list[str] = []
+    pieces: list[Piece] = []
+    held: list[Held] = []
     for i, raw in enumerate(documents):
         text, marked = strip_keep_markers(raw)
         stripped.append(text)
         pieces.extend(Piece(i, s, e, "keep", "keep") for s, e in marked)
         if classify:
-            found, heads = _classify(text, i, query)
+            found, sectioned = _classify(text, i, query)
             pieces.extend(found)
-            headings.extend(heads)
+            held.extend(sectioned)
     missing = []
     for wanted in dict.fromkeys(k for k in keep if k and k.strip()):
         hits = [Piece(i, m.start(), m.end(), "keep", "keep")
@@ -176,15 +193,15 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
         if not hits:
             missing.append(wanted)
     protected = _merge(pieces)
-    headings = [h for h in headings if not any(p.doc == h.doc and p.start <= h.start and h.end <= p.end
-                                               for p in protected)]
-    return Anatomy(stripped, protected, headings, missing)
+    held = [h for h in held if not any(p.doc == h.piece.doc and p.start < h.piece.end and h.piece.start < p.end
+                                       for p in protected)]
+    return Anatomy(stripped, protected, sorted(held, key=lambda h: (h.piece.doc, h.piece.start)), missing)
 
 
 def classify(text: str, query: str | None = None) -> list[Piece]:
-    """Every span of one text, in order: protected pieces, headings and the ``context`` between them."""
+    """Every span of one text, in order: protected and held pieces and the ``context`` between them."""
     anatomy = analyse([text], query)
-    marked = sorted(anatomy.protected + anatomy.headings, key=lambda p: p.start)
+    marked = sorted(anatomy.protected + [h.piece for h in anatomy.held], key=lambda p: p.start)
     out: list[Piece] = []
     pos = 0
     for p in marked:
@@ -197,14 +214,13 @@ def classify(text: str, query: str | None = None) -> list[Piece]:
     return out
 
 
-def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list[Piece]]:
-    """Protected pieces and Markdown headings of one document."""
+def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list[Held]]:
+    """Protected pieces, and the pieces kept with their section, of one document."""
     if not text.strip() or json_members(text) is not None:
         return [], []
     blocks = markdown_blocks(text)
     code = [(b.start, b.end) for b in blocks if b.kind == "code"]
-    headings = [Piece(doc, *_trimmed(text, b.start, b.end), "scaffolding", "heading")
-                for b in blocks if b.kind == "heading"]
+    held = _heading_sections(text, doc, [b for b in blocks if b.kind == "heading"])
     pieces: list[Piece] = []
     regions: list[tuple[int, int]] = []  # document bodies: context only
 
@@ -221,11 +237,15 @@ def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list
         last = regions.pop()
         body_end = _trailing_frame_start(text, labels[-1].end(), last[1])
         regions.append((last[0], body_end))
+    units = list(regions)  # a passage: its label, title and source lines go with its text
 
-    tag_pieces, tag_regions, tagged = _xml(text, doc, code)
+    tag_pieces, tag_regions, tagged, elements = _xml(text, doc, code)
     pieces.extend(tag_pieces)
     regions.extend(tag_regions)
     pieces.extend(tagged)
+    units.extend(elements)
+    pieces, sectioned = _by_unit(pieces, _merge_ranges(units))
+    held.extend(sectioned)
 
     if regions:
         frames = _complement(regions, len(text))
@@ -235,14 +255,43 @@ def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list
     for start, end in frames:
         pieces.extend(_frame_pieces(text, doc, start, end, code))
     pieces.extend(_query_pieces(text, doc, query))
-    return pieces, headings
+    return pieces, held
+
+
+def _heading_sections(text: str, doc: int, blocks: list) -> list[Held]:
+    """Each heading with its section: up to the next heading of the same or a higher level."""
+    heads = [(*_trimmed(text, b.start, b.end), _level(text[b.start : b.end])) for b in blocks]
+    out = []
+    for i, (start, end, level) in enumerate(heads):
+        stop = next((s for s, _, lv in heads[i + 1 :] if lv <= level), len(text))
+        out.append(Held(Piece(doc, start, end, "scaffolding", "heading"), start, stop))
+    return out
+
+
+def _level(heading: str) -> int:
+    stripped = heading.lstrip()
+    return len(stripped) - len(stripped.lstrip("#"))
+
+
+def _by_unit(pieces: list[Piece], units: list[tuple[int, int]]) -> tuple[list[Piece], list[Held]]:
+    """Scaffolding inside a passage or document element is held with it; everything else stays protected."""
+    kept, held = [], []
+    starts = [s for s, _ in units]  # merged: sorted and disjoint
+    for p in pieces:
+        at = bisect_right(starts, p.start) - 1
+        unit = units[at] if at >= 0 and p.end <= units[at][1] else None
+        if unit is not None and p.kind == "scaffolding" and p.label in ("label", "source", "xml_tag"):
+            held.append(Held(p, *unit))
+        else:
+            kept.append(p)
+    return kept, held
 
 
 def _xml(text: str, doc: int, code: list[tuple[int, int]]
-         ) -> tuple[list[Piece], list[tuple[int, int]], list[Piece]]:
-    """Tags of known layout names (scaffolding), document bodies (regions), and the contents of source,
-    instruction and question tags."""
-    tags, regions, inner = [], [], []
+         ) -> tuple[list[Piece], list[tuple[int, int]], list[Piece], list[tuple[int, int]]]:
+    """Tags of known layout names (scaffolding), document bodies (regions), the contents of source,
+    instruction and question tags, and the ranges of single-document elements (``<document>``, ...)."""
+    tags, regions, inner, elements = [], [], [], []
     opened: dict[str, list[re.Match]] = {}
     known = set(_DOC_TAGS) | set(_META_TAGS) | set(_INSTRUCTION_TAGS) | set(_QUESTION_TAGS)
     for m in _TAG.finditer(text):
@@ -258,6 +307,8 @@ def _xml(text: str, doc: int, code: list[tuple[int, int]]
             start, end = _trimmed(text, begin.end(), m.start())
             if end <= start:
                 continue
+            if name in _DOC_LEVEL:
+                elements.append((begin.start(), m.end()))
             if name in _DOC_TAGS:
                 regions.append((begin.end(), m.start()))
             elif name in _META_TAGS and end - start <= 300:
@@ -269,7 +320,7 @@ def _xml(text: str, doc: int, code: list[tuple[int, int]]
         elif not m.group(0).endswith("/>"):
             opened.setdefault(name, []).append(m)
     # nested document tags: the outermost body is the region, so frames are what lies outside all of them
-    return tags, _merge_ranges(regions), inner
+    return tags, _merge_ranges(regions), inner, elements
 
 
 def _plain_frames(text: str) -> list[tuple[int, int]]:

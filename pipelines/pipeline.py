@@ -29,7 +29,7 @@ from compressor.validation import (
     resolve_aliases,
 )
 from pipelines.config import PipelineConfig
-from pipelines.protection import FORCED_SCORE, Protection, protect, with_headings
+from pipelines.protection import FORCED_SCORE, Protection, protect, without
 from pipelines.tracing import stage as traced_stage
 from pipelines.tracing import traced_run
 from retriever.chunker import Chunked, Page, Unit, chunk
@@ -302,12 +302,17 @@ class Pipeline:
                            repeat_words=repeats, query=request.query)
 
             fitted = fitted_with(job.protection)
-            # --- prompt anatomy (H7): a Markdown section that kept text keeps its heading (second fit)
+            # --- prompt anatomy (H7): a passage, document or section that kept text keeps its label, tags
+            # and heading (second fit; under a rate the budget grows by their tokens)
             if job.protection is not None:
-                headings = job.protection.missing_headings(fitted.spans)
-                if headings:
-                    job.protection = with_headings(job.protection, headings)
+                held = job.protection.needed(fitted.spans)
+                if held:
+                    job.protection, added = job.protection.with_held(held)
+                    request.budget += added if job.protection.grows else 0
                     fitted = fitted_with(job.protection)
+                    unused = job.protection.unused(fitted.spans)
+                    if unused:
+                        fitted = without(fitted, unused, request.documents, chunked.json_docs, request.encoding)
                 request.info["anatomy"] = job.protection.info(request.budget)
                 for span in fitted.spans:
                     if span.score is not None and span.score >= FORCED_SCORE:

@@ -1,22 +1,23 @@
 """Keeping a prompt's instructions, question and scaffolding whole while its context is compressed.
 
-``compressor.anatomy`` says which spans are protected; this module turns that into what the pipeline's
-fit needs: the budget (a ``rate`` applies to the compressible part, the protected tokens come on top; a
-``target_tokens`` ceiling holds them too), candidates that are always kept first, the method's candidates
-with protected text cut out of them, and the Markdown headings of the sections that kept something.
+``compressor.anatomy`` says which spans are protected and which are held with their section (labels,
+document tags, headings); this module turns that into what the pipeline's fit needs: the budget (a ``rate``
+applies to the compressible part, protected tokens come on top; a ``target_tokens`` ceiling holds them
+too), candidates that are always kept first, the method's candidates with protected and held text cut out
+of them, and, after a first fit, the held pieces whose sections kept text (kept in a second fit).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from compressor.anatomy import Anatomy, Piece, analyse
-from compressor.budget import resolve_budget
+from compressor.anatomy import Anatomy, Held, Piece, analyse
+from compressor.budget import Fitted, assemble, join_documents, merge_spans, resolve_budget
 from compressor.methods.base import Candidate
 from compressor.result import Span
-from compressor.tokens import get_encoding
+from compressor.tokens import count_tokens, get_encoding
 
 #: the score of a protected candidate: above any method's, so the greedy fit takes them first
 FORCED_SCORE = 1e9
@@ -29,26 +30,38 @@ class Protection:
     anatomy: Anatomy
     #: tokens the protected pieces cost (each with the joint before it)
     tokens: int
+    #: tokens all held pieces would cost (not context, so not under the rate)
+    held_tokens: int
     encoding: str
+    #: the budget grows with the held pieces a second fit adds (a rate; not a target_tokens ceiling)
+    grows: bool = True
+    #: tokens of the compressible part (what a rate applies to)
+    context_tokens: int = 0
+    #: held pieces a second fit added
+    added: tuple[Held, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.anatomy.protected or self.anatomy.headings)
+        return bool(self.anatomy.protected or self.anatomy.held)
 
     def budget(self, original: int, rate: float | None, target_tokens: int | None) -> int:
         """The whole output's budget: ``rate`` of the compressible tokens plus the protected ones, or
         ``target_tokens`` (raised to the protected tokens when they alone exceed it)."""
-        if not self.anatomy.protected:
+        self.grows = target_tokens is None
+        self.context_tokens = max(1, original - self.tokens - self.held_tokens)
+        if not self.active:
             return resolve_budget(original, rate, target_tokens)
         if target_tokens is not None:
             return max(target_tokens, self.tokens)
-        return resolve_budget(max(1, original - self.tokens), rate, None) + self.tokens
+        return resolve_budget(self.context_tokens, rate, None) + self.tokens
 
     def candidates(self, method_candidates: list[Candidate]) -> list[Candidate]:
-        """Protected pieces as whole candidates first, then the method's, protected text cut out of them."""
+        """Protected pieces as whole candidates first, then the method's, protected and held text cut out
+        of them (a held piece is added only with its section, see ``needed``)."""
         forced = [Candidate(p.doc, p.start, p.end, FORCED_SCORE, atomic=True) for p in self.anatomy.protected]
+        blocked = _merged(self.anatomy.protected + [h.piece for h in self.anatomy.held])
         by_doc: dict[int, list[Piece]] = {}
-        for p in self.anatomy.protected:  # merged, so sorted by start and by end within a document
+        for p in blocked:  # merged: sorted by start and by end within a document
             by_doc.setdefault(p.doc, []).append(p)
         starts = {d: [p.start for p in pieces] for d, pieces in by_doc.items()}
         out = forced
@@ -65,48 +78,73 @@ class Protection:
         """``(doc, start, end)`` of the protected pieces: the fit's final fill never cuts into them."""
         return [(p.doc, p.start, p.end) for p in self.anatomy.protected]
 
-    def missing_headings(self, kept: list[Span]) -> list[Piece]:
-        """Headings not kept whose section (up to the next heading of the same or a higher level) kept
-        some text."""
-        out = []
-        heads = self.anatomy.headings
-        for i, head in enumerate(heads):
-            if any(s.doc == head.doc and s.start <= head.start < s.end for s in kept):
-                continue
-            level = _level(self.anatomy.documents[head.doc][head.start : head.end])
-            end = next((h.start for h in heads[i + 1 :] if h.doc == head.doc and _level(
-                self.anatomy.documents[h.doc][h.start : h.end]) <= level), len(self.anatomy.documents[head.doc]))
-            if any(s.doc == head.doc and s.start < end and s.end > head.end for s in kept):
-                out.append(head)
-        return out
+    def needed(self, kept: list[Span]) -> list[Held]:
+        """Held pieces whose section kept some text that is not itself protected."""
+        protected = {(p.doc, p.start, p.end) for p in self.anatomy.protected}
+        text_spans = [s for s in kept if (s.doc, s.start, s.end) not in protected]
+        return [h for h in self.anatomy.held
+                if any(s.doc == h.piece.doc and s.start < h.end and s.end > h.start for s in text_spans)]
+
+    def with_held(self, held: list[Held]) -> tuple[Protection, int]:
+        """This protection with ``held`` protected too, and their tokens."""
+        added = _cost(self.anatomy.documents, [h.piece for h in held], self.encoding)
+        anatomy = replace(self.anatomy,
+                          protected=sorted(self.anatomy.protected + [h.piece for h in held],
+                                           key=lambda p: (p.doc, p.start)),
+                          held=[h for h in self.anatomy.held if h not in held])
+        return replace(self, anatomy=anatomy, tokens=self.tokens + added, added=self.added + tuple(held)), added
+
+    def unused(self, kept: list[Span]) -> list[Span]:
+        """Kept spans of added held pieces whose section no longer keeps text (the second fit chose
+        differently): left out, so no label stands alone."""
+        added = {(h.piece.doc, h.piece.start, h.piece.end): h for h in self.added}
+        text_spans = [s for s in kept if (s.doc, s.start, s.end) not in added
+                      and (s.doc, s.start, s.end) not in self._protected_keys()]
+        return [s for s in kept if (s.doc, s.start, s.end) in added and not any(
+            t.doc == s.doc and t.start < added[(s.doc, s.start, s.end)].end
+            and t.end > added[(s.doc, s.start, s.end)].start for t in text_spans)]
+
+    def _protected_keys(self) -> set[tuple[int, int, int]]:
+        return {(p.doc, p.start, p.end) for p in self.anatomy.protected}
 
     def info(self, budget: int) -> dict[str, Any]:
         """``CompressionResult.info["anatomy"]``: counts, protected spans, their tokens and the context's
         share of the budget."""
-        return {**self.anatomy.info(), "protected_tokens": self.tokens,
+        return {**self.anatomy.info(), "protected_tokens": self.tokens, "context_tokens": self.context_tokens,
                 "context_budget": max(0, budget - self.tokens)}
 
 
 def protect(documents: list[str], query: str | None, keep: list[str], encoding: str,
             classify: bool = True) -> Protection:
-    """The anatomy of ``documents`` and the token cost of its protected pieces."""
+    """The anatomy of ``documents`` and the token cost of its protected and held pieces."""
     anatomy = analyse(documents, query, keep, classify=classify)
-    return Protection(anatomy, _cost(anatomy.documents, anatomy.protected, encoding), encoding)
+    return Protection(anatomy, _cost(anatomy.documents, anatomy.protected, encoding),
+                      _cost(anatomy.documents, [h.piece for h in anatomy.held], encoding), encoding)
 
 
-def with_headings(protection: Protection, headings: list[Piece]) -> Protection:
-    """``protection`` with ``headings`` protected too (the second fit of a Markdown input)."""
-    anatomy = Anatomy(protection.anatomy.documents,
-                      sorted(protection.anatomy.protected + headings, key=lambda p: (p.doc, p.start)),
-                      [h for h in protection.anatomy.headings if h not in headings],
-                      protection.anatomy.keep_not_found)
-    added = _cost(anatomy.documents, headings, protection.encoding)
-    return Protection(anatomy, protection.tokens + added, protection.encoding)
+def without(fitted: Fitted, dropped: list[Span], documents: list[str], json_docs: frozenset[int],
+            encoding: str) -> Fitted:
+    """``fitted`` reassembled without the ``dropped`` spans."""
+    gone = {(s.doc, s.start, s.end) for s in dropped}
+    spans = [s for s in fitted.spans if (s.doc, s.start, s.end) not in gone]
+    docs = assemble(documents, spans, json_docs)
+    text = join_documents(docs)
+    return Fitted(docs, text, count_tokens(text, encoding), merge_spans(spans))
 
 
 def _cost(documents: list[str], pieces: list[Piece], encoding: str) -> int:
     enc = get_encoding(encoding)
     return sum(len(enc.encode_ordinary(" " + documents[p.doc][p.start : p.end])) for p in pieces)
+
+
+def _merged(pieces: list[Piece]) -> list[Piece]:
+    out: list[Piece] = []
+    for p in sorted(pieces, key=lambda p: (p.doc, p.start)):
+        if out and out[-1].doc == p.doc and p.start < out[-1].end:
+            out[-1] = replace(out[-1], end=max(out[-1].end, p.end))
+        else:
+            out.append(p)
+    return out
 
 
 def _outside(documents: list[str], cand: Candidate, protected: list[Piece]) -> list[Candidate]:
@@ -128,7 +166,3 @@ def _outside(documents: list[str], cand: Candidate, protected: list[Piece]) -> l
         if e - s > 1:
             out.append(Candidate(cand.doc, s, e, cand.score, cand.atomic))
     return out
-
-
-def _level(heading: str) -> int:
-    return len(heading) - len(heading.lstrip("#")) if heading.lstrip().startswith("#") else 1

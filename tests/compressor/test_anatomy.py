@@ -110,7 +110,7 @@ SHAPES = [
 def _protected_texts(text: str, query: str | None = None) -> tuple[str, list[str]]:
     anatomy = analyse([text], query)
     doc = anatomy.documents[0]
-    return doc, [doc[p.start : p.end] for p in anatomy.protected]
+    return doc, [doc[p.start : p.end] for p in anatomy.protected + [h.piece for h in anatomy.held]]
 
 
 @pytest.mark.parametrize(("text", "protected", "context"), [s[1:] for s in SHAPES], ids=[s[0] for s in SHAPES])
@@ -157,6 +157,15 @@ def test_keep_markers_are_removed_and_keep_option_finds_every_occurrence():
 
 # --- through compress(): the budget applies to the context, protected text reaches the output verbatim
 
+def _passages_with_text(output: str, n: int) -> list[int]:
+    """Passages of ``_docs(n)`` whose own text (a sentence naming their numbers, or its first words when the
+    fill cut it) is in ``output``."""
+    def starts(i):
+        sentences = [x.strip() for x in FACTS.format(i=i, n=i + 11).split(". ")]
+        return [" ".join(x.split()[:7]) for x in sentences if any(ch.isdigit() for ch in x)]
+    return [i for i in range(1, n + 1) if any(x in output for x in starts(i))]
+
+
 def _long_rag(n: int = 24) -> str:
     return ("You are a support assistant. Always answer in French. Cite the passage number. Answer from the "
             "documents.\n\n" + _docs(n))
@@ -169,12 +178,13 @@ def test_issue_32_1_rag_system_prompt_keeps_instructions_and_labels(rate):
     for instruction in ("You are a support assistant.", "Always answer in French.", "Cite the passage number.",
                         "Answer from the documents."):
         assert instruction in result.text
-    assert all(f"Passage {i}:" in result.text for i in range(1, 25))
+    with_text = _passages_with_text(result.text, 24)
+    assert with_text and all(f"Passage {i}:" in result.text for i in with_text)
+    assert sum(f"Passage {i}:" in result.text for i in range(1, 25)) == len(with_text)  # no empty labels
     anatomy = result.info["anatomy"]
     assert anatomy["counts"]["instruction"] == 4 and anatomy["counts"]["scaffolding"] == 24
     assert result.compressed_tokens <= result.budget
-    context_tokens = result.original_tokens - anatomy["protected_tokens"]
-    assert anatomy["context_budget"] == pytest.approx(rate * context_tokens, abs=2)
+    assert anatomy["context_budget"] == pytest.approx(rate * anatomy["context_tokens"], abs=2)
     assert result.compressed_tokens < result.original_tokens * (rate + 0.25)
 
 
@@ -205,4 +215,4 @@ def test_markdown_section_keeps_its_heading():
 def test_anatomy_off_compresses_instructions_like_context():
     result = compress(_long_rag(), "Where is the W7 factory?", rate=0.1, anatomy=False)
     assert "anatomy" not in result.info
-    assert sum(f"Passage {i}:" in result.text for i in range(1, 25)) < 24
+    assert "Always answer in French." not in result.text
