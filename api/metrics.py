@@ -31,6 +31,12 @@ class Metrics:
                                       "ones until they stop)", registry=r)
         self.compress_waiting = Gauge("condenser_compress_queue_depth", "compressions waiting for a slot",
                                       registry=r)
+        # provider prompt caching (api.proxy.cache_policy): saved = uncompressed - sent, which can be negative
+        self.prefix_tokens = Counter("condenser_prefix_tokens_total", "proxy: tokens of the provider-cacheable "
+                                     "prefix as sent", ["policy"], registry=r)
+        self.est_input_cost = Counter("condenser_est_input_cost_usd_total", "proxy: estimated input cost in USD "
+                                      "at list and cached-token prices, uncompressed and as sent", ["scenario"],
+                                      registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         default_factory=dict, description='checkpoints the API may load, name -> folder or hub id, e.g. '
         '{"llmlingua2": "/models/llmlingua2"}; a method uses the one named after it, a request may pick another '
         'by name (options.checkpoint), never by path')
+    cache_policy: Literal["preserve", "stable", "aggressive"] = Field(
+        "aggressive", description="proxy: the provider-cached prefix (up to Anthropic's last cache_control, "
+        "OpenAI's messages before the last user one) is left as sent (preserve), compressed without the question "
+        "so its bytes repeat (stable), or compressed for the question like the rest (aggressive)")
 
     @model_validator(mode="after")
     def _keys_name_routes(self) -> Settings:

@@ -6,7 +6,7 @@ over the body field; both fall back to the deployment's settings.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -17,7 +17,8 @@ from compressor import available_methods
 
 BODY_FIELD = "condenser"
 HEADERS = {"bypass": "x-condenser-bypass", "rate": "x-condenser-rate", "method": "x-condenser-method",
-           "target_tokens": "x-condenser-target-tokens", "min_tokens": "x-condenser-min-tokens"}
+           "target_tokens": "x-condenser-target-tokens", "min_tokens": "x-condenser-min-tokens",
+           "cache_policy": "x-condenser-cache-policy"}
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
@@ -34,6 +35,9 @@ class Controls(BaseModel):
     min_tokens: int | None = Field(None, ge=0)
     keep: list[str] | None = Field(None, description="spans kept verbatim in every compressed part (body field "
                                    "only); <keep>...</keep> in a message does the same inline")
+    cache_policy: Literal["preserve", "stable", "aggressive"] | None = Field(
+        None, description="the provider-cached prefix: as sent, compressed without the question, or for it "
+        "(api.proxy.cache_policy)")
 
     @field_validator("method")
     @classmethod
@@ -75,4 +79,6 @@ def controls_of(headers: Any, body: dict, settings: Settings) -> Controls:
         raise APIError(400, "give a rate or target_tokens, not both", param="x-condenser-rate")
     if controls.min_tokens is None:
         controls.min_tokens = settings.min_tokens
+    if controls.cache_policy is None:
+        controls.cache_policy = settings.cache_policy
     return controls

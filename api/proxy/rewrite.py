@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from api.cache import LRU
+from api.proxy.cache_policy import CachePlan, PrefixReport
 from api.proxy.controls import Controls
 from api.proxy.messages import Part, query_of, split_question, text_parts
 from api.schemas import CompressRequest
@@ -24,6 +25,8 @@ class Outcome:
     cached: bool = True
     #: tokens of instructions, questions and scaffolding kept whole (``compressor.anatomy``)
     protected_tokens: int = 0
+    #: the provider-cached prefix and the cost estimate (``api.proxy.cache_policy``)
+    cache_prefix: PrefixReport | None = None
 
     def headers(self, status: str) -> dict[str, str]:
         out = {"x-condenser-compression": status}
@@ -33,6 +36,8 @@ class Outcome:
                         "x-condenser-method": self.method, "x-condenser-parts": str(self.parts),
                         "x-condenser-cache": "hit" if self.cached else "miss",
                         "x-condenser-protected-tokens": str(self.protected_tokens)})
+            if self.cache_prefix is not None:
+                out.update(self.cache_prefix.headers())
         return out
 
 
@@ -68,7 +73,8 @@ async def compress_request(body: dict, anthropic: bool, controls: Controls, serv
     model = body.get("model") if isinstance(body.get("model"), str) else None
     encoding = encoding_for_model(model) if model else "cl100k_base"
     parts = text_parts(body, anthropic)
-    long_parts = _long_parts(parts, controls, settings.compress_roles, encoding)
+    plan = CachePlan.of(body, anthropic, controls.cache_policy or settings.cache_policy)
+    long_parts = plan.compressible(_long_parts(parts, controls, settings.compress_roles, encoding))
     if not long_parts:
         return None
     query = query_of(parts)
@@ -77,13 +83,16 @@ async def compress_request(body: dict, anthropic: bool, controls: Controls, serv
         context, question = split_question(part.text) if part.last_user else (part.text, "")
         # system, user and tool parts alike: the pipeline's anatomy keeps their instructions whole
         options = {"encoding": encoding, **({"keep": controls.keep} if controls.keep else {})}
-        request = CompressRequest(context=context, query=query, rate=controls.rate,
+        request = CompressRequest(context=context, query=plan.query_for(part, query), rate=controls.rate,
                                   target_tokens=controls.target_tokens, method=outcome.method, options=options)
         result = await service.compress(request, tenant)
         part.text = f"{result.text}\n\n{question}" if question else result.text
         outcome.tokens_before += tokens
         outcome.tokens_after += result.compressed_tokens + (tokens - result.original_tokens)
+        plan.compressed(part, tokens, result.compressed_tokens + (tokens - result.original_tokens))
         outcome.parts += 1
         outcome.cached = outcome.cached and result.cached
         outcome.protected_tokens += result.info.get("anatomy", {}).get("protected_tokens", 0)
+    outcome.cache_prefix = plan.report(parts, model, lambda text: _count(text, encoding))
+    outcome.cache_prefix.record(service.metrics)
     return outcome
