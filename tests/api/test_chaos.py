@@ -191,13 +191,15 @@ def test_upstream_faults_come_back_as_documented_errors(chaos_report):
     a stalled or cut stream an SSE error event; the service gives up at its own timeout (the provider's
     delays run 3 s past it)."""
     config = chaos_report["config"]
+    kinds: set[str] = set()
     for name in ("upstream faults", "all at once"):
         phase = _phases(chaos_report)[name]
         assert phase["documented_errors"] > 0 and phase["correct"] > 0, phase
         assert set(phase["upstream_faults"]) == set(config["faults"])  # each kind was met
-        assert {"upstream", "service 504 upstream_timeout", "service 502 upstream_error",
-                "stream error event"} <= set(phase["error_kinds"]), phase["error_kinds"]
         assert phase["max_latency_s"] < config["upstream_timeout_s"] + 2.5, phase
+        kinds |= set(phase["error_kinds"])
+    # over both phases: a cut lands on a plain answer (502) rather than a stream a few times in each
+    assert {"upstream", "service 504 upstream_timeout", "service 502 upstream_error", "stream error event"} <= kinds
 
 
 @pytest.mark.redis
