@@ -70,6 +70,26 @@ def test_fake_upstream_streams_whole_words_in_order(fake):
     assert "".join(e["delta"]["text"] for e in events[2:6]) == reply_text(received)
 
 
+def test_fake_upstream_streams_read_with_the_official_sdks():
+    """The fake's event streams are the providers' shapes: both SDKs assemble them into the reply."""
+    anthropic = pytest.importorskip("anthropic")
+    openai = pytest.importorskip("openai")
+    from tests.condenser.live_server import serve
+
+    with serve(create_fake_upstream()) as url:
+        client = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
+        with client.messages.stream(model="claude", max_tokens=9, system="Context. " * 30,
+                                    messages=[{"role": "user", "content": "Who?"}]) as stream:
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+        assert text.startswith("received 274 characters in 2 messages; ") and final.content[0].text == text
+        assert final.stop_reason == "end_turn"
+        chunks = openai.OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True)
+        pieces = [c.choices[0].delta.content for c in chunks]
+        assert len(pieces) == 4 and "".join(pieces).startswith("received 2 characters in 1 messages; ")
+
+
 def test_fake_upstream_fails_on_request_by_model_header_or_plan(fake):
     r = fake.post("/v1/chat/completions", json=_chat(), headers={"x-fake-fault": "fail-429"})
     assert r.status_code == 429 and r.headers["retry-after"] == "1"
