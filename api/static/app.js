@@ -6,21 +6,23 @@
 const API_ROOT = window.location.pathname.replace(/\/playground(\/.*)?$/, "");
 const FALLBACK_METHODS = ["condenser", "extractive", "retrieve", "cfic", "truncate"];
 
-// ESTIMATE ONLY: public list prices in USD per 1M input tokens, as published by the providers in June 2025.
-// Prices change; check your provider's price page before relying on these numbers.
-const PRICES_AS_OF = "2025-06";
-const PRICES = [
-  { model: "gpt-4o", usdPerMTok: 2.5 },
-  { model: "gpt-4o-mini", usdPerMTok: 0.15 },
-  { model: "gpt-4.1", usdPerMTok: 2.0 },
-  { model: "gpt-4.1-mini", usdPerMTok: 0.4 },
-  { model: "o3", usdPerMTok: 2.0 },
-  { model: "claude-sonnet-4", usdPerMTok: 3.0 },
-  { model: "claude-opus-4", usdPerMTok: 15.0 },
-  { model: "claude-3-5-haiku", usdPerMTok: 0.8 },
-  { model: "gemini-2.5-pro", usdPerMTok: 1.25 },
-  { model: "gemini-2.5-flash", usdPerMTok: 0.3 },
-];
+// ESTIMATE ONLY: public list prices per 1M input tokens, full and as a provider-cached prefix, from the table
+// the proxy's cost headers use (api/static/prices.json, dated). Check your provider's price page.
+let PRICES_AS_OF = "";
+let PRICES = [];  // { model, usdPerMTok, cachedUsdPerMTok }
+
+async function loadPrices() {
+  try {
+    const response = await fetch(API_ROOT + "/playground/prices.json");
+    const table = response.ok ? await response.json() : null;
+    if (!table || !Array.isArray(table.models)) throw new Error(`HTTP ${response.status}`);
+    PRICES_AS_OF = String(table.as_of);
+    PRICES = table.models.map((m) => ({ model: String(m.model), usdPerMTok: Number(m.usd_per_mtok),
+      cachedUsdPerMTok: Number(m.cached_usd_per_mtok) }));
+  } catch (_) {
+    PRICES = [];  // no price table: token counts only, the cost line says n/a
+  }
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -74,11 +76,15 @@ async function loadMethods() {
   select.value = names.includes(preferred) ? preferred : names.includes("condenser") ? "condenser" : names[0];
 }
 
-function fillModels() {
-  $("model").replaceChildren(...PRICES.map((p) => option(p.model, `${p.model} ($${p.usdPerMTok}/M input tokens)`)));
+async function fillModels() {
+  await loadPrices();
+  const models = PRICES.map((p) =>
+    option(p.model, `${p.model} ($${p.usdPerMTok}/M input tokens, $${p.cachedUsdPerMTok}/M cached)`));
+  $("model").replaceChildren(...(models.length ? models : [option("", "any (cl100k_base tokens)")]));
   setText("price-note",
-    `Cost saved is an estimate from public list prices for input tokens as of ${PRICES_AS_OF}, ` +
-    "times the tokens removed; tokens are counted with the target model's tokenizer where the service " +
+    `Cost saved is an estimate from public list prices for input tokens as of ${PRICES_AS_OF || "?"}, ` +
+    "times the tokens removed, at the full price and at the cached-input price (what a prefix the provider " +
+    "caches costs); tokens are counted with the target model's tokenizer where the service " +
     "knows it (else cl100k_base). Check your provider's current prices.");
 }
 
@@ -209,7 +215,9 @@ function costText(savedTokens, model) {
   const price = PRICES.find((p) => p.model === model);
   if (!price) return "n/a";
   const perCall = (savedTokens * price.usdPerMTok) / 1e6;
-  return `≈ $${perCall.toFixed(4)} per call, $${(perCall * 1000).toFixed(2)} per 1,000 calls ` +
+  const cached = (savedTokens * price.cachedUsdPerMTok) / 1e6;  // the same tokens read from a provider cache
+  return `≈ $${perCall.toFixed(4)} per call, $${(perCall * 1000).toFixed(2)} per 1,000 calls; ` +
+    `$${cached.toFixed(4)} per call if this context is a provider-cached prefix ` +
     `(${model}, estimate, ${PRICES_AS_OF} prices)`;
 }
 

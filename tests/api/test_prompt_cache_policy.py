@@ -242,3 +242,14 @@ def test_price_table_matches_model_families():
     assert input_cost(sonnet, 2000, 0, True, 1024) == pytest.approx(2000 * 0.3 / 1e6)
     assert input_cost(sonnet, 2000, 0, False, 1024) == pytest.approx(2000 * 3.75 / 1e6)  # a cache write
     assert input_cost(sonnet, 1000, 10, True, 1024) == pytest.approx(1010 * 3.0 / 1e6)  # too short to cache
+
+
+def test_playground_reads_the_same_price_table(proxy):
+    from api.pricing import price_table
+
+    served = httpx.get(f"{proxy}/playground/prices.json", timeout=30).json()
+    assert served["as_of"] == price_table().as_of
+    assert {m["model"]: m["cached_usd_per_mtok"] for m in served["models"]} == {
+        p.model: p.cached_usd_per_mtok for p in price_table().prices}
+    script = httpx.get(f"{proxy}/playground/app.js", timeout=30).text
+    assert "/playground/prices.json" in script and "usdPerMTok: 2.5" not in script  # one table, not two
