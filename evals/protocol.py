@@ -70,8 +70,8 @@ ROWS: dict[str, Row] = {
 STANDARD_ROWS = ("truncate", "bm25", "cosine", "extractive", "condenser", "no-coarse")
 
 
-def compressor_for(row: Row) -> Callable[[str, str, int], str]:
-    """``(context, question, budget) -> compressed text`` for ``row``."""
+def compressor_for(row: Row) -> Callable[[str, str, int], tuple[str, int]]:
+    """``(context, question, budget) -> (compressed text, its tokens)`` for ``row``."""
     from compressor import compress
 
     run: Callable[..., Any] = compress
@@ -81,22 +81,26 @@ def compressor_for(row: Row) -> Callable[[str, str, int], str]:
         run = Pipeline(PipelineConfig(coarse=CoarseConfig(**row.coarse_config))).run
     extra = {} if row.coarse is None else {"coarse": row.coarse}
 
-    def fn(context: str, question: str, budget: int) -> str:
+    def fn(context: str, question: str, budget: int) -> tuple[str, int]:
         result = run(context, question, target_tokens=budget, method=row.method, **row.options, **extra)
-        assert result.compressed_tokens <= budget, (result.compressed_tokens, budget)
-        return result.text
+        return result.text, result.compressed_tokens
 
     return fn
 
 
-def score_item(item: Item, fn: Callable[[str, str, int], str], count: Callable[[str], int],
+def score_item(item: Item, fn: Callable[[str, str, int], tuple[str, int]], count: Callable[[str], int],
                factors: Iterable[float] = FACTORS) -> dict[str, Any]:
-    """Whether ``item``'s answer survives ``fn`` at each factor (budget = original tokens / factor)."""
+    """Whether ``item``'s answer survives ``fn`` at each factor (budget = original tokens / factor), and
+    by how many tokens an output went over its budget (``over``: factors where it did)."""
     n = count(item.context)
-    kept, start = {}, time.perf_counter()
+    kept, over, start = {}, {}, time.perf_counter()
     for f in factors:
-        kept[f"{f:g}x"] = contains(fn(item.context, item.question, max(1, int(n / f))), item.answers)
-    return {"tokens": n, "kept": kept, "seconds": round(time.perf_counter() - start, 3)}
+        budget = max(1, int(n / f))
+        text, used = fn(item.context, item.question, budget)
+        kept[f"{f:g}x"] = contains(text, item.answers)
+        if used > budget:
+            over[f"{f:g}x"] = used - budget
+    return {"tokens": n, "kept": kept, "over": over, "seconds": round(time.perf_counter() - start, 3)}
 
 
 def _key(source: str, item_id: str, row: str) -> tuple[str, str, str]:
@@ -129,7 +133,7 @@ def interleave(pool: Pool) -> list[Item]:
 
 def run(pool: Pool, rows: list[str], path: Path, count: Callable[[str], int],
         time_budget: float = 0.0, progress: bool = True,
-        compressors: dict[str, Callable[[str, str, int], str]] | None = None) -> dict[tuple[str, str, str], dict]:
+        compressors: dict[str, Callable[[str, str, int], tuple[str, int]]] | None = None) -> dict[tuple[str, str, str], dict]:
     """Score every (item, row) of ``pool`` not yet in ``path``, appending each as one JSON line; stop
     starting new items after ``time_budget`` seconds (0: no limit). Returns every result in the file."""
     from tqdm import tqdm
@@ -221,6 +225,8 @@ def summary(results: dict[tuple[str, str, str], dict], pool: Pool, rows: list[st
                     entry["vs_default"] = {"gain": round(c.recall - 100.0 * sum(theirs) / len(theirs), 1),
                                            "wins": t.wins, "losses": t.losses, "p": round(t.p, 4)}
                 out["cells"].setdefault(name, {}).setdefault(r, {})[fx] = entry
+    out["over_budget"] = {r: sum(len(results[_key(name, x.id, r)].get("over", {}))
+                                 for name, items in pool.items.items() for x in items) for r in rows}
     return out
 
 
@@ -332,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nanswer recall %, [95 % Wilson interval]; paired McNemar against {ROWS[DEFAULT_ROW].label}"
           + (f"; {missing} items unfinished (re-run to resume)" if missing else "") + "\n")
     print(markdown(summ, rows))
+    print("\noutputs over their budget (of items x factors): " + ", ".join(
+        f"{ROWS[r].label} {n}" for r, n in summ["over_budget"].items()))
     if "no-coarse" in rows:
         print("\ncoarse stage cost (default minus reading the input whole):\n")
         print(coarse_cost(summ))

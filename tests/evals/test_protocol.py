@@ -149,10 +149,10 @@ def test_run_appends_per_item_and_resumes(tmp_path: Path):
 
     def head(context: str, question: str, budget: int) -> str:
         calls.append(budget)
-        return " ".join(context.split()[:budget])
+        return " ".join(context.split()[:budget]), min(budget, words(context))
 
     path = tmp_path / "r.jsonl"
-    fakes = {"condenser": head, "truncate": lambda c, q, b: calls.append(b) or ""}
+    fakes = {"condenser": head, "truncate": lambda c, q, b: calls.append(b) or ("", b + 2)}
     protocol.run(_pool(4), ["condenser", "truncate"], path, words, progress=False, compressors=fakes)
     lines = path.read_text().splitlines()
     assert len(lines) == 8 and len(calls) == 24  # 4 items x 2 rows x 3 factors
@@ -162,6 +162,10 @@ def test_run_appends_per_item_and_resumes(tmp_path: Path):
     protocol.run(_pool(4), ["condenser", "truncate"], path, words, progress=False, compressors=fakes)
     results = protocol.read_results(path)
     assert len(results) == 8 and len(calls) == 24 + 3 * 3  # only the 3 missing item-rows ran again
+    assert results[("s", "i3", "truncate")]["over"] == {"3x": 2, "5x": 2, "10x": 2}
+    assert results[("s", "i3", "condenser")]["over"] == {}
+    summ = protocol.summary(results, _pool(4), ["condenser", "truncate"])
+    assert summ["over_budget"] == {"condenser": 0, "truncate": 12}
 
 
 def test_summary_pairs_rows_against_the_default(tmp_path: Path):
