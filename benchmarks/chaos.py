@@ -8,7 +8,8 @@ processes on free loopback ports, then sends concurrent cache hits, misses and s
 ``upstream faults`` (every 2nd provider request fails: 503, 429, 500, too slow, stalled or cut stream),
 ``redis frozen`` (SIGSTOP, SIGCONT at its end), ``redis killed`` (SIGKILL), ``redis restarted`` (same port,
 empty), ``all at once`` (provider faults with Redis killed, restarted half-way) and ``abuse`` (every other
-request malformed, deeply nested, over the body limit or asking for a checkpoint of its own).
+request malformed, deeply nested, over the body or header limits or asking for a checkpoint of its own, and
+streams the client walks away from).
 
 Every response is classified: ``correct`` (the provider's reply, whose words spell the digest of what it
 received, came back complete and in order, with the request's own id, a non-ASCII header's bytes and the
@@ -70,6 +71,10 @@ ABUSE: tuple[tuple[str, str, bytes, dict[str, str]], ...] = (
     ("huge budget header", "/v1/chat/completions",
      b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}', {"x-condenser-target-tokens": "9" * 12}),
     ("body over the limit", "/v1/compress", b'{"context": "' + b"word " * 40_000 + b'"}', {}),
+    ("headers over the limit", "/v1/chat/completions",
+     b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}', {"x-padding": "p" * 40_000}),
+    ("too many headers", "/v1/compress", b'{"context": "Some text. More text."}',
+     {f"x-extra-{i}": "1" for i in range(300)}),
 )
 #: the service's body limit in the run: the last abusive request is over it
 MAX_BODY_BYTES = 128 * 1024
@@ -134,7 +139,7 @@ class PhaseReport:
     hung: int = 0
     max_latency_s: float = 0.0
     p50_latency_s: float = 0.0
-    abusive: int = 0  # of the requests, how many were abusive ones (documented errors when refused)
+    abusive: int = 0  # of the requests, how many were abusive or abandoned (documented errors when handled)
     cache_hits: int = 0
     readyz: str = ""  # at the phase's end
     readyz_first: str = ""  # as the phase began, before traffic met its fault
@@ -210,6 +215,7 @@ class Traffic:
     def __init__(self, cfg: ChaosConfig, base: str):
         self.cfg, self.base = cfg, base
         self.counter = itertools.count()
+        self.abuse_counter = itertools.count()  # its own: every abusive request is sent in turn
         self.hit_context = {api: context_for(f"{api}-hit", cfg.context_sentences, cfg.seed)
                             for api in ("openai", "anthropic", "compress")}
         self.reference: dict[str, str] = {}  # api -> what its repeated input compressed to, first time
@@ -232,7 +238,9 @@ class Traffic:
 
     async def _send(self, client: httpx.AsyncClient, kind: str, nonce: str, n: int, cache: list[str]) -> None:
         if kind == "abuse":
-            return await self._abuse(client, n)
+            return await self._abuse(client, next(self.abuse_counter))
+        if kind == "abandon":
+            return await self._abandon(client, n)
         api, hit = kind.split()[0], " hit" in kind
         tag = f"{api}-hit" if hit else f"{api}-miss-{n}"
         context = self.hit_context[api] if hit else context_for(tag, self.cfg.context_sentences, self.cfg.seed)
@@ -295,6 +303,17 @@ class Traffic:
         if 400 <= r.status_code < 500 and r.status_code != 429 and isinstance(message, str):
             raise Verdict("error", f"refused {name}: {r.status_code}")
         raise Verdict("bad", f"abuse '{name}' answered {r.status_code}: {r.content[:120]!r}")
+
+    async def _abandon(self, client: httpx.AsyncClient, n: int) -> None:
+        """A stream the client walks away from after its first bytes (the service must drop it cleanly)."""
+        body = {"model": "gpt-4o-mini", "stream": True, "messages": [
+            {"role": "system", "content": context_for(f"abandon-{n}", self.cfg.context_sentences, self.cfg.seed)},
+            {"role": "user", "content": "Which team?"}]}
+        async with client.stream("POST", f"{self.base}/v1/chat/completions", json=body) as r:
+            first = await anext(r.aiter_bytes(), b"")
+        if r.status_code == 200 and first.startswith(b"data: {"):
+            raise Verdict("error", "stream abandoned by the client")
+        raise Verdict("bad", f"abandoned stream began with {r.status_code}: {first[:80]!r}")
 
     def _check_compress(self, status: int, raw: bytes, context: str, hit: bool, cache: list[str]) -> None:
         if status != 200:
@@ -427,7 +446,7 @@ def stack(cfg: ChaosConfig) -> Iterator[tuple[RedisProcess, str, str, Path]]:
 async def _traffic(traffic: Traffic, client: httpx.AsyncClient, phase: str, cfg: ChaosConfig) -> list[Record]:
     """``cfg.concurrency`` workers cycling through the request kinds for ``cfg.phase_s`` seconds (in the
     ``abuse`` phase, every other request is an abusive one)."""
-    kinds = tuple(k for kind in KINDS for k in (kind, "abuse")) if phase == "abuse" else KINDS
+    kinds = (*(k for kind in KINDS for k in (kind, "abuse")), "abandon") if phase == "abuse" else KINDS
     records: list[Record] = []
     deadline = time.monotonic() + cfg.phase_s
     budget = itertools.count()
@@ -495,7 +514,7 @@ def summarise(name: str, records: list[Record]) -> PhaseReport:
         return sum(r.outcome == outcome for r in records)
 
     return PhaseReport(name=name, requests=len(records), correct=count("correct"), documented_errors=count("error"),
-                       abusive=sum(r.kind == "abuse" for r in records),
+                       abusive=sum(r.kind in ("abuse", "abandon") for r in records),
                        lost_or_garbled=count("bad"), hung=count("hung"),
                        max_latency_s=round(lat[-1], 3) if lat else 0.0,
                        p50_latency_s=round(lat[len(lat) // 2], 3) if lat else 0.0,
