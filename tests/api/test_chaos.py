@@ -1,8 +1,8 @@
 """Chaos and abuse: the real service (uvicorn process), a real redis-server and the fake provider, on loopback.
 
-One bounded run (``benchmarks.chaos``: five phases of ``CONDENSER_CHAOS_SECONDS`` each, default 5) sends
-concurrent cache hits, misses and streams while the provider fails and Redis is frozen, killed and restarted;
-the tests below read its report. ``pytest -s`` prints the table; ``python benchmarks/chaos.py`` is the long
+One bounded run (``benchmarks.chaos``: seven phases of ``CONDENSER_CHAOS_SECONDS`` each, default 5, about
+45 s in all) sends concurrent cache hits, misses and streams while the provider fails, Redis is frozen,
+killed and restarted, and abusive requests come in between; the tests below read its report. ``pytest -s`` prints the table; ``python benchmarks/chaos.py`` is the long
 mode. The first tests check the fake provider itself, which the run relies on to tell right from garbled.
 """
 
