@@ -51,6 +51,7 @@ SHAPES = ("rag", "xml", "tool", "chat", "langchain", "note", "markdown", "zh")
 #: characters a piece may end with and still end a sentence (or a label, tag or heading line)
 _ENDS = tuple(".!?。！？:：;；…\"'”’)]>»》」")
 _STARTS_AFTER = _ENDS + ("\n",)
+_MARKUP = re.compile(r"(?:<[^<>]+>\s*)+")
 
 RAG_INSTRUCTIONS = ["You are a support assistant.", "Always answer in French.", "Cite the passage number.",
                     "Answer from the documents."]
@@ -115,16 +116,17 @@ def _hotpot_rows(data: Path) -> list[dict]:
 
 def xml_cases(data: Path, limit: int) -> list[Case]:
     cases = []
-    for row in _hotpot_rows(data)[100 : 100 + limit]:
+    for row in _hotpot_rows(data)[100 : 100 + 2 * limit]:
         docs = "\n".join(f'<document index="{i}">\n<source>{title}</source>\n<document_content>\n'
                          f"{''.join(sentences)}\n</document_content>\n</document>"
                          for i, (title, sentences) in enumerate(row["context"], 1))
         user = (f"<documents>\n{docs}\n</documents>\n\n{' '.join(XML_INSTRUCTIONS)}\n\n"
                 f"<question>{row['question']}</question>")
-        cases.append(Case(f"xml-{row['_id']}", {"model": "claude-test", "max_tokens": 20,
-                                                "messages": [{"role": "user", "content": user}]},
-                          XML_INSTRUCTIONS, [row["answer"]]))
-    return cases
+        if answer_in(docs, [row["answer"]]):  # as the other sets: items whose answer is in the context
+            cases.append(Case(f"xml-{row['_id']}", {"model": "claude-test", "max_tokens": 20,
+                                                    "messages": [{"role": "user", "content": user}]},
+                              XML_INSTRUCTIONS, [row["answer"]]))
+    return cases[:limit]
 
 
 def tool_cases(data: Path, limit: int) -> list[Case]:
@@ -179,12 +181,14 @@ def langchain_cases(data: Path, limit: int) -> list[Case]:
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=600, chunk_overlap=150)
     cases = []
-    for row in _hotpot_rows(data)[200 : 200 + limit]:
+    for row in _hotpot_rows(data)[200 : 200 + 2 * limit]:
         text = "\n\n".join(f"{title}\n{''.join(sentences)}" for title, sentences in row["context"])
         user = (" ".join(LANGCHAIN_INSTRUCTIONS) + "\n\n" + "\n\n".join(splitter.split_text(text)) +
                 f"\n\nQuestion: {row['question']}\nHelpful Answer:")
-        cases.append(Case(f"langchain-{row['_id']}", _chat(None, user), LANGCHAIN_INSTRUCTIONS, [row["answer"]]))
-    return cases
+        if answer_in(text, [row["answer"]]):
+            cases.append(Case(f"langchain-{row['_id']}", _chat(None, user), LANGCHAIN_INSTRUCTIONS,
+                              [row["answer"]]))
+    return cases[:limit]
 
 
 def note_cases(data: Path, limit: int) -> list[Case]:
@@ -275,11 +279,12 @@ def _marked(output: str, piece: str, before: bool) -> bool:
 
 
 def duplicated_chars(text: str) -> int:
-    """Characters of sentences (4+ words, or 12+ CJK characters) seen earlier in ``text``."""
+    """Characters of sentences (4+ words, or 12+ CJK characters) seen earlier in ``text``; markup lines
+    (``</document_content>``) repeat by design and are not counted."""
     seen, dup = set(), 0
     for sentence in re.split(r"(?<=[.!?。！？])\s*|\n+", text):
         key = " ".join(sentence.lower().split())
-        if len(key.split()) < 4 and len(key) < 12:
+        if (len(key.split()) < 4 and len(key) < 12) or _MARKUP.fullmatch(key):
             continue
         if key in seen:
             dup += len(sentence)
