@@ -45,6 +45,8 @@ DENSE_MAX_TOKENS = 8000
 #: the shortlist: the best BM25 pieces worth this many budgets, and at least MIN_SHORTLIST of them
 SHORTLIST_BUDGETS = 4
 MIN_SHORTLIST = 64
+#: methods that keep by position, not relevance: a structured document keeps its head with them
+POSITIONAL_METHODS = frozenset({"truncate"})
 #: a CSV header's column names are at most this long
 MAX_HEADER_CHARS = 40
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -269,8 +271,9 @@ def compress_table(table: Table, query: str | None, budget: int, encoding: str,
 
 def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionResult | None:
     """The compressed result of a single JSON, CSV or Markdown-table document over its budget, else None
-    (list input, other text, or an input already within budget: the pipeline's usual path)."""
-    if checked.is_list or len(checked.documents) != 1:
+    (list input, other text, a positional method, or an input already within budget: the pipeline's usual
+    path)."""
+    if checked.is_list or len(checked.documents) != 1 or checked.name in POSITIONAL_METHODS:
         return None
     start = time.perf_counter()
     text = checked.documents[0]

@@ -127,3 +127,8 @@ def test_json_lines_keep_whole_matching_records():
     kept = [json.loads(line) for line in r.text.splitlines()]  # every line still a JSON record
     assert {"id": 42, "event": "login failed"} in kept and r.info["structure"] == "jsonl"
     assert r.budget // 2 < r.compressed_tokens <= r.budget
+
+
+def test_truncate_keeps_its_positional_meaning_on_json():
+    r = compress(account_json(), "Which user is the admin?", rate=0.2, method="truncate")
+    assert "structure" not in r.info and r.text.startswith("{")
