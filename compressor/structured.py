@@ -45,7 +45,7 @@ DENSE_MAX_TOKENS = 8000
 #: the shortlist: the best BM25 pieces worth this many budgets, and at least MIN_SHORTLIST of them
 SHORTLIST_BUDGETS = 4
 MIN_SHORTLIST = 64
-#: methods that keep by position, not relevance: a structured document keeps its head with them
+#: methods that keep by position, not relevance: a structured document keeps its first pieces with them
 POSITIONAL_METHODS = frozenset({"truncate"})
 #: a CSV header's column names are at most this long
 MAX_HEADER_CHARS = 40
@@ -185,10 +185,15 @@ def parse_table(text: str) -> Table | None:
     return None
 
 
-def _scores(pieces: list[Piece], texts: list[str], query: str | None, budget: int) -> np.ndarray:
+def _scores(pieces: list[Piece], texts: list[str], query: str | None, budget: int,
+            positional: bool = False) -> np.ndarray:
     """Hybrid relevance of each piece; over ``DENSE_MAX_TOKENS`` only BM25's shortlist of about
-    ``SHORTLIST_BUDGETS`` budgets is embedded (the rest rank below it by BM25), as the coarse stage does."""
+    ``SHORTLIST_BUDGETS`` budgets is embedded (the rest rank below it by BM25), as the coarse stage does.
+    ``positional``: earlier pieces first."""
     from retriever.hybrid import HybridScorer
+
+    if positional:
+        return -np.arange(len(pieces), dtype=float)
 
     if sum(p.tokens for p in pieces) <= DENSE_MAX_TOKENS:
         return HybridScorer().scores(texts, query)
@@ -234,11 +239,11 @@ def _select(pieces: list[Piece], scores: np.ndarray, budget: int, render, encodi
     return set(kept), text, tokens
 
 
-def compress_json(value: Any, query: str | None, budget: int, encoding: str,
-                  min_fill: float) -> tuple[str, int, dict[str, Any]]:
+def compress_json(value: Any, query: str | None, budget: int, encoding: str, min_fill: float,
+                  positional: bool = False) -> tuple[str, int, dict[str, Any]]:
     """``(text, tokens, info)`` of a JSON value compressed to ``budget`` (see module)."""
     pieces = json_pieces(value, piece_cap(budget), encoding)
-    scores = _scores(pieces, [p.text for p in pieces], query, budget)
+    scores = _scores(pieces, [p.text for p in pieces], query, budget, positional)
 
     def render(keep: set[int]) -> str:
         return _dumps(prune(value, {pieces[i].path for i in keep}))
@@ -247,15 +252,16 @@ def compress_json(value: Any, query: str | None, budget: int, encoding: str,
     return text, tokens, {"structure": "json", "pieces": len(pieces), "kept_pieces": len(kept)}
 
 
-def compress_table(table: Table, query: str | None, budget: int, encoding: str,
-                   min_fill: float) -> tuple[str, int, dict[str, Any], list[Span]]:
+def compress_table(table: Table, query: str | None, budget: int, encoding: str, min_fill: float,
+                   positional: bool = False) -> tuple[str, int, dict[str, Any], list[Span]]:
     """``(text, tokens, info, kept spans)`` of a table's header and its most relevant rows within
     ``budget``."""
     live = [i for i, row in enumerate(table.rows) if row.strip()]
     costs = count_many([table.rows[i] for i in live], encoding)
     pieces = [Piece((), table.rows[i], c, row=i) for i, c in zip(live, costs)]
     header = table.header.strip()
-    scores = _scores(pieces, [f"{header}\n{p.text.strip()}".strip() for p in pieces], query, budget)
+    scores = _scores(pieces, [f"{header}\n{p.text.strip()}".strip() for p in pieces], query, budget,
+                     positional)
 
     def render(keep: set[int]) -> str:
         rows = sorted(pieces[i].row for i in keep)
@@ -271,9 +277,9 @@ def compress_table(table: Table, query: str | None, budget: int, encoding: str,
 
 def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionResult | None:
     """The compressed result of a single JSON, CSV or Markdown-table document over its budget, else None
-    (list input, other text, a positional method, or an input already within budget: the pipeline's usual
-    path)."""
-    if checked.is_list or len(checked.documents) != 1 or checked.name in POSITIONAL_METHODS:
+    (list input, other text, or an input already within budget: the pipeline's usual path). With a
+    positional method (``truncate``) the first pieces are kept instead of the most relevant."""
+    if checked.is_list or len(checked.documents) != 1:
         return None
     start = time.perf_counter()
     text = checked.documents[0]
@@ -289,10 +295,11 @@ def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionRes
         return None
     min_fill = pipeline.config.min_fill
     kept: list[Span] = []  # JSON is re-serialised: its pieces have no offsets in the original
+    positional = checked.name in POSITIONAL_METHODS
     if value is not None:
-        out, tokens, info = compress_json(value, checked.query, budget, encoding, min_fill)
+        out, tokens, info = compress_json(value, checked.query, budget, encoding, min_fill, positional)
     else:
-        out, tokens, info, kept = compress_table(table, checked.query, budget, encoding, min_fill)
+        out, tokens, info, kept = compress_table(table, checked.query, budget, encoding, min_fill, positional)
     return CompressionResult(text=out, original_tokens=original, compressed_tokens=tokens,
                              ratio=round(original / max(1, tokens), 4), method=checked.name, kept=kept,
                              encoding=encoding, budget=budget, info=info,
