@@ -5,7 +5,7 @@ but irrelevant sentence in its place loses the fact. ``prune_sentence`` keeps th
 its least informative words. It is a content-word pruner, not a model; each word is weighed:
 
 - ``ANSWER`` (kept first): words of the kind the question asks for: dates and times for *when*
-  (weekdays, months, years, ``3pm``), numbers for *how many/much*, names for *who* and *where*;
+  (weekdays, months, years, ``3pm``), numbers for *how many/much*, names for *who*, *where* and *which city* (country, company...);
 - ``FACT``: numbers and words with a digit (``Q3``, ``204``), IDs and code (``user_id``, ``a.b``,
   ``getUser()``), capitalised words (names, places, organisations; the first word of the sentence only
   when it is not a function word) and the function words inside such a name ("Bank *of* America"), and
@@ -34,6 +34,8 @@ FACT = 4.0
 ECHO = 3.0
 CONTENT = 1.0
 FUNCTION = 0.0
+#: a little more weight for earlier words, to break ties
+EARLIER = 0.01
 #: a little less weight per cut, so that among equal choices the one with fewer ``…`` wins
 CUT_PENALTY = 0.05
 #: what marks text cut out of a sentence
@@ -63,9 +65,13 @@ billion trillion dozen half first second third
 _WHEN = re.compile(r"\b(when|what (year|date|time|day|month)|since|until)\b", re.IGNORECASE)
 _HOW_MUCH = re.compile(r"\b(how (many|much|long|old|far|big|large|tall|often)|what (number|percentage|amount))\b",
                        re.IGNORECASE)
-_WHO = re.compile(r"\b(who|whom|whose|where)\b", re.IGNORECASE)
+_WHO = re.compile(r"\b(who|whom|whose|where|(which|what) (city|country|state|town|village|place|person|man|"
+                  r"woman|company|band|team|club|university|school|river|language|nationality|party))\b",
+                  re.IGNORECASE)
 _TIME_NUMBER = re.compile(r"^(1\d{3}|20\d{2}|\d{1,2}(:\d\d)?([ap]\.?m\.?)?|\d{1,2}(st|nd|rd|th)|\d{4}s)$", re.IGNORECASE)
 _WORD = re.compile(r"\S+")
+#: punctuation a run may leave off its last word before a cut
+_TRAILING = ",;:"
 _CORE = re.compile(r"^[\W_]*(.*?)[\W_]*$", re.DOTALL)
 _CODE = re.compile(r"\w[_/\\@#:=.<>{}()\[\]]+\w|[a-z][A-Z]|[`(){}\[\]=<>]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -133,24 +139,32 @@ def prune_sentence(text: str, start: int, end: int, budget: int, query: str | No
     # a long ID or number ("INC-20431", "db-7.eu") is worth its tokens: it is one fact, kept whole or not
     exact = np.asarray([bool(_CODE.search(w) or any(ch.isdigit() for ch in w)) for w in words])
     weights = np.where(exact & (weights >= FACT), weights * np.maximum(1, np.asarray(costs) - 1), weights)
-    kept = _best_runs(weights, costs, marker, budget)
+    # ties between words that say something: the earlier one (the main clause)
+    weights = weights + np.where(weights >= CONTENT, EARLIER * np.linspace(1, 0, len(words)), 0.0)
+    # a run that ends before a cut leaves out its last word's trailing comma ("Montreal …", not "Montreal, …")
+    ends = [m.start() + len(m.group().rstrip(_TRAILING)) or m.end() for m in matches]
+    refunds = [c - len(enc.encode_ordinary(("" if i == 0 else " ") + text[m.start() : e]))
+               for i, (c, m, e) in enumerate(zip(costs, matches, ends))]
+    kept = _best_runs(weights, costs, marker, budget, refunds)
     if not kept:
         return None
     runs, first = [], None
     for i in range(len(matches)):
         if i in kept and first is None:
             first = i
-        if first is not None and (i + 1 not in kept or i + 1 == len(matches)):
-            runs.append((matches[first].start(), matches[i].end()))
+        if first is not None and i + 1 not in kept:
+            runs.append((matches[first].start(), matches[i].end() if i + 1 == len(matches) else ends[i]))
             first = None
     return runs
 
 
-def _best_runs(weights: np.ndarray, costs: list[int], marker: int, budget: int) -> set[int]:
+def _best_runs(weights: np.ndarray, costs: list[int], marker: int, budget: int,
+               refunds: list[int]) -> set[int]:
     """Indices of the words to keep: the largest total weight (less ``CUT_PENALTY`` per cut) whose word
-    costs plus ``marker`` per cut (a run of dropped words, at the start, inside or at the end) fit
-    ``budget``. Dynamic programming over words x tokens spent, with three states: nothing kept yet,
-    the last word kept, the last word dropped after a kept one."""
+    costs plus ``marker`` per cut (a run of dropped words, at the start, inside or at the end), less the
+    ``refunds`` of words that end a run before a cut, fit ``budget``. Dynamic programming over words x
+    tokens spent, with three states: nothing kept yet, the last word kept, the last word dropped after a
+    kept one."""
     n, width = len(costs), budget + 1
     kept = np.full(width, -np.inf)  # best weight by tokens spent, last word kept
     dropped = np.full(width, -np.inf)  # ... last word dropped, some word kept before it
@@ -166,7 +180,7 @@ def _best_runs(weights: np.ndarray, costs: list[int], marker: int, budget: int) 
         options = np.stack([from_kept, from_dropped, from_empty])
         keep_from = options.argmax(0)
         new_kept = options.max(0) + weights[i]
-        drop_options = np.stack([kept - CUT_PENALTY, dropped])
+        drop_options = np.stack([_shift(kept, -refunds[i - 1]) - CUT_PENALTY if i else kept, dropped])
         drop_from = drop_options.argmax(0)
         dropped = drop_options.max(0)
         kept = new_kept
@@ -187,16 +201,19 @@ def _best_runs(weights: np.ndarray, costs: list[int], marker: int, budget: int) 
                 break
             spent -= costs[i] + (marker if origin == 1 else 0)
             state = "kept" if origin == 0 else "dropped"
-        else:
-            state = "kept" if int(drop_from[spent]) == 0 else "dropped"
+        elif int(drop_from[spent]) == 0:
+            state, spent = "kept", spent + refunds[i - 1]
     return chosen
 
 
 def _shift(values: np.ndarray, by: int) -> np.ndarray:
-    """``values`` moved ``by`` tokens up (spending ``by`` more), -inf where nothing comes from."""
+    """``values`` moved ``by`` tokens up (spending ``by`` more; down for a negative ``by``), -inf where
+    nothing comes from."""
     out = np.full(len(values), -np.inf)
-    if by < len(values):
+    if 0 <= by < len(values):
         out[by:] = values[: len(values) - by]
+    elif -len(values) < by < 0:
+        out[:by] = values[-by:]
     return out
 
 

@@ -127,9 +127,9 @@ def without(fitted: Fitted, dropped: list[Span], documents: list[str], json_docs
     """``fitted`` reassembled without the ``dropped`` spans."""
     gone = {(s.doc, s.start, s.end) for s in dropped}
     spans = [s for s in fitted.spans if (s.doc, s.start, s.end) not in gone]
-    docs = assemble(documents, spans, json_docs)
+    docs = assemble(documents, spans, json_docs, fitted.cuts)  # cuts inside sentences keep their "…"
     text = join_documents(docs)
-    return Fitted(docs, text, count_tokens(text, encoding), merge_spans(spans))
+    return Fitted(docs, text, count_tokens(text, encoding), merge_spans(spans), fitted.cuts)
 
 
 def _cost(documents: list[str], pieces: list[Piece], encoding: str) -> int:
