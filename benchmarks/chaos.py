@@ -104,6 +104,7 @@ class ChaosConfig:
     margin_s: float = 5.0
     resume_limit_s: float = 15.0
     seed: int = 0
+    service_root: Path = ROOT  # the checkout the service runs from (another one: what the run catches there)
 
     @property
     def client_timeout_s(self) -> float:
@@ -383,10 +384,10 @@ class Traffic:
             raise Verdict("bad", f"x-condenser-compression is {status!r}")
 
 
-def start_process(cmd: list[str], env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
-    """Start ``cmd`` (stderr to ``log``) and wait until ``url`` answers."""
+def start_process(cmd: list[str], env: dict[str, str], url: str, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
+    """Start ``cmd`` in ``cwd`` (stderr to ``log``) and wait until ``url`` answers."""
     with open(log, "wb") as err:
-        proc = subprocess.Popen(die_with_parent(cmd), env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(die_with_parent(cmd), env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL,
                                 stderr=err)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -429,7 +430,8 @@ def stack(cfg: ChaosConfig) -> Iterator[tuple[RedisProcess, str, str, Path]]:
         base = f"http://127.0.0.1:{port}"
         procs.append(start_process([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                                    "--no-access-log"], env, f"{base}/healthz", logs / "service.log"))
+                                    "--no-access-log"], env, f"{base}/healthz", logs / "service.log",
+                                   cfg.service_root))
         yield redis, base, upstream, logs
     finally:
         for proc in reversed(procs):
@@ -530,10 +532,10 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
     bad: list[dict] = []
     resume: dict = {}
     async with httpx.AsyncClient(limits=limits, timeout=cfg.client_timeout_s) as client:
-        for kind in KINDS:  # the reference answers for the repeated inputs, with nothing broken yet
-            record = await traffic.one(client, "warm-up", kind)
-            if record.outcome != "correct":
-                raise RuntimeError(f"warm-up {kind} failed: {record.outcome} {record.reason}")
+        # one of each kind in turn, nothing broken yet: the reference answers for the repeated inputs
+        warm = [await traffic.one(client, "warm-up", kind) for kind in KINDS]
+        phases.append(summarise("warm-up", warm))
+        bad += [asdict(r) for r in warm if r.outcome != "correct"]
         for name in PHASES:
             pending = await _enter(name, client, redis, upstream, cfg)
             ready_first = await _readyz(client, base)  # before any traffic has met the fault
@@ -553,13 +555,14 @@ async def run_chaos(cfg: ChaosConfig, redis: RedisProcess, base: str, upstream: 
         recovered = await _poll_ready(client, base, cfg.resume_limit_s)
         # here, not after the loop: a Redis restarted from a worker thread dies with the loop's executor
         secret_in_redis = await asyncio.to_thread(stored_text, redis, SECRET, "*")
-    return {"config": {**asdict(cfg), "client_timeout_s": cfg.client_timeout_s, "faults": cfg.faults},
+    return {"config": {**asdict(cfg), "service_root": str(cfg.service_root), "client_timeout_s": cfg.client_timeout_s,
+                       "faults": cfg.faults},
             "phases": [asdict(p) for p in phases], "resume": resume, "ready_after_restart": recovered,
             "secret_in_redis": secret_in_redis,
             "bad_examples": _distinct(bad)}
 
 
-def _distinct(bad: list[dict], limit: int = 30) -> list[dict]:
+def _distinct(bad: list[dict], limit: int = 80) -> list[dict]:
     """The first record of each (phase, kind, reason), at most ``limit``."""
     seen: dict[tuple, dict] = {}
     for record in bad:
@@ -644,10 +647,13 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=20_000, help="requests per phase at most")
     ap.add_argument("--method", default="truncate", help="compression method the service uses")
     ap.add_argument("--lru-entries", type=int, default=0, help="the service's in-process cache (0: Redis only)")
+    ap.add_argument("--service-root", type=Path, default=ROOT,
+                    help="run the service from this checkout (say `git archive <commit>` of an older main)")
     ap.add_argument("--out", type=Path, default=None, help="JSON report (default runs/chaos-<time>.json)")
     args = ap.parse_args()
     cfg = ChaosConfig(phase_s=args.phase_seconds, concurrency=args.concurrency,
-                      max_requests_per_phase=args.max_requests, method=args.method, lru_entries=args.lru_entries)
+                      max_requests_per_phase=args.max_requests, method=args.method, lru_entries=args.lru_entries,
+                      service_root=args.service_root.resolve())
     report = chaos(cfg)
     report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
                          "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
