@@ -148,6 +148,7 @@ class FaultPlan:
         self.injected: dict[str, int] = {}
 
     def next(self) -> str:
+        """The fault for the request that just came in, or "" for none."""
         self.requests += 1
         if not self.faults or self.requests % self.every:
             return ""
@@ -173,8 +174,8 @@ def create_fake_upstream(stream_delay: float = 0.0, record: bool = True) -> Star
         raw = await request.body()
         try:
             body: dict[str, Any] = json.loads(raw)
-        except ValueError:
-            return _error(400, "fake upstream: body is not JSON")
+        except (ValueError, RecursionError):
+            return _error(400, "fake upstream: body is not JSON it can read")
         if not isinstance(body, dict):
             return _error(400, "fake upstream: body is not a JSON object")
         if record:
