@@ -21,8 +21,9 @@ user or tool part over ``--min-tokens`` is compressed with the last user message
 last user message keeps its last paragraph verbatim); (f) calls ``compress()`` directly. Columns:
 
 - instr: share of the shape's instruction sentences found verbatim in what the upstream would get (must be 100)
-- recall: share of items whose gold answer survives (``evals.qa_sets.answer_in``; zh: mean character-bigram
-  recall of the best gold answer)
+- recall: share of items whose gold answer survives in the context parts (the question's own turn or
+  paragraph left out, so a comparison question naming its answer does not count) (``evals.qa_sets.answer_in``;
+  zh: mean character-bigram recall of the best gold answer)
 - frag: output pieces (maximal runs of kept text) that start or end mid-sentence without a ``…`` marker
   (must be 0); pieces of JSON documents are structural and not counted
 - budget: output tokens of the compressed parts / (rate x their input tokens), in %
@@ -302,9 +303,11 @@ def run_case(case: Case, rate: float, method: str, min_tokens: int, m: Measured)
     from api.proxy.messages import query_of, split_question, text_parts
 
     outputs: list[str] = []
+    carried: list[str] = []  # what the context parts carry to the model: the question's own turn left out
     if case.body is None:
         result = compress(case.text, case.question, rate=rate, method=method)
         outputs.append(result.text)
+        carried.append(result.text)
         _add_result(m, result, case.text, rate)
     else:
         body = json.loads(json.dumps(case.body))
@@ -315,19 +318,21 @@ def run_case(case: Case, rate: float, method: str, min_tokens: int, m: Measured)
             tokens = count_tokens(part.text)
             if part.role not in ("system", "user", "tool") or tokens <= min_tokens:
                 outputs.append(part.text)
+                carried.append("" if part.last_user else part.text)
                 continue
             context, question = split_question(part.text) if part.last_user else (part.text, "")
             result = compress(context, query, rate=rate, method=method)
             _add_result(m, result, context, rate)
             outputs.append(f"{result.text}\n\n{question}" if question else result.text)
-    sent = "\n\n".join(outputs)
+            carried.append(result.text)
+    sent, context_out = "\n\n".join(outputs), "\n\n".join(carried)
     m.items += 1
     m.instructions += len(case.instructions)
     m.instructions_kept += sum(i in sent for i in case.instructions)
-    if case.zh:
-        m.recall += max((_bigram_recall(a, sent) for a in case.answers), default=0.0)
+    if case.zh:  # the answer must come from the context, not from the question that names it
+        m.recall += max((_bigram_recall(a, context_out) for a in case.answers), default=0.0)
     else:
-        m.recall += answer_in(sent, case.answers)
+        m.recall += answer_in(context_out, case.answers)
     m.dup_chars += duplicated_chars(sent)
     m.out_chars += len(sent)
 
