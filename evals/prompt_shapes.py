@@ -52,6 +52,8 @@ SHAPES = ("rag", "xml", "tool", "chat", "langchain", "note", "markdown", "zh")
 #: characters a piece may end with and still end a sentence (or a label, tag or heading line)
 _ENDS = tuple(".!?。！？:：;；…\"'”’)]>»》」")
 _STARTS_AFTER = _ENDS + ("\n",)
+_INLINE_SPACE_END = re.compile(r"[^\S\n]+$")
+_INLINE_SPACE_START = re.compile(r"^[^\S\n]+")
 _MARKUP = re.compile(r"(?:<[^<>]+>\s*)+")
 
 RAG_INSTRUCTIONS = ["You are a support assistant.", "Always answer in French.", "Cite the passage number.",
@@ -262,10 +264,11 @@ def fragments(document: str, spans: list, output: str) -> int:
         piece = document[start:end].strip()
         if not piece:
             continue
-        before = document[:start].rstrip(" \t")
+        before = _INLINE_SPACE_END.sub("", document[:start])  # "\r\n\u3000\u3000" ends a line too
         starts_ok = not before or before.endswith(_STARTS_AFTER) or _marked(output, piece, before=True)
         after = document[end:]
-        ends_ok = (piece.endswith(_ENDS) or not after.strip() or after.lstrip(" \t").startswith(("\n", "<"))
+        ends_ok = (piece.endswith(_ENDS) or not after.strip()
+                   or _INLINE_SPACE_START.sub("", after).startswith(("\n", "<"))
                    or _marked(output, piece, before=False))
         bad += not (starts_ok and ends_ok)
     return bad
