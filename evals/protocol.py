@@ -1,13 +1,13 @@
 """A tuning protocol that cannot overfit: k-fold answer recall over every answerable item of ../shared/data.
 
     python -m evals.protocol [--per-source 20] [--limit N] [--rows truncate,bm25,...] [--name NAME]
-                             [--time-budget SECONDS] [--data DIR]
+                             [--time-budget SECONDS] [--data DIR] [--report-only] [--choose ROW,ROW]
 
 Items (``evals.protocol_data``): HotpotQA, MuSiQue, NQ, SQuAD 2.0, LongBench English QA, and MuSiQue /
 HotpotQA contexts joined to 10k+ tokens; items the shipped models were trained on
 (``compressor.training.splits``) are excluded and counted. Each item has one of 5 folds by a salted hash
 of its id. The rows here choose no parameter, so every fold is scored with the same settings; a row that
-did would choose on the other four folds (``cross_validated``).
+did would choose on the other four folds (``cross_validated``; ``--choose`` prints such a choice).
 
 Each item is compressed to original/F cl100k tokens (F = 3, 5, 10) and scored by the official rule of
 ``../shared/tools/retention.py`` (a normalised gold answer is a substring of the output). Results are
@@ -287,6 +287,22 @@ def cross_validated(results: dict[tuple[str, str, str], dict], pool: Pool, candi
     return kept, choices
 
 
+def choice_table(results: dict[tuple[str, str, str], dict], pool: Pool, candidates: list[str]) -> str:
+    """Per factor: the row ``cross_validated`` picks for each fold, and the pooled recall of those picks
+    with its interval and McNemar against the default."""
+    lines = [f"cross-validated choice among {', '.join(candidates)}:", "",
+             "| factor | choice per fold | recall [95 %] | vs default (wins/losses, p) |", "|---|---|---|---|"]
+    for f in FACTORS:
+        fx = f"{f:g}x"
+        kept, choices = cross_validated(results, pool, candidates, fx)
+        ordered = [bool(results[_key(x.source, x.id, DEFAULT_ROW)]["kept"][fx])
+                   for fold in range(FOLDS) for v in pool.items.values() for x in v if x.fold == fold]
+        c, t = cell(kept), paired(kept, ordered)
+        lines.append(f"| {fx} | {', '.join(choices)} | {c.recall:.1f} [{c.low:.0f}-{c.high:.0f}] "
+                     f"| {t.wins}/{t.losses}, p {t.p:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-source", type=int, default=PER_SOURCE, help="seeded sample per source (0: all)")
@@ -301,11 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=None, help="folder holding ../shared/data's sets")
     ap.add_argument("--report-only", action="store_true", help="print the tables of what is written")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--choose", default="", help="comma-separated rows (among --rows) to choose between per "
+                    "factor, fold by fold on the other folds: the cross-validated recall of that choice")
     args = ap.parse_args(argv)
     rows = args.rows.split(",")
     unknown = [r for r in rows if r not in ROWS]
     if unknown:
         ap.error(f"unknown row(s) {unknown}; available: {', '.join(ROWS)}")
+    choose = [r for r in args.choose.split(",") if r]
+    if any(r not in rows for r in choose):
+        ap.error("--choose rows must be among --rows")
     if DEFAULT_ROW not in rows:
         ap.error(f"--rows must include {DEFAULT_ROW} (the paired tests compare against it)")
 
@@ -340,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(summ, rows))
     print("\noutputs over their budget (of items x factors): " + ", ".join(
         f"{ROWS[r].label} {n}" for r, n in summ["over_budget"].items()))
+    if choose:
+        print("\n" + choice_table(results, scored, choose))
     if "no-coarse" in rows:
         print("\ncoarse stage cost (whole minus default: a positive cost is answers narrowing loses):\n")
         print(coarse_cost(summ))

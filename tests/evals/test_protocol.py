@@ -229,3 +229,22 @@ def test_standard_rows_reuse_the_embedded_eval_settings():
     assert protocol.ROWS["condenser"].coarse is None and protocol.ROWS["no-coarse"].coarse is False
     assert protocol.ROWS["cosine"].options == EMBEDDED["cosine"][2] == {"dense_weight": 1.0}
     assert all(r in protocol.ROWS for r in protocol.STANDARD_ROWS)
+
+
+def test_choice_table_scores_each_fold_with_a_row_chosen_elsewhere():
+    pool = _pool(60)
+    results = {}
+    for x in pool.items["s"]:
+        kept = {"3x": True, "5x": x.fold != 0, "10x": False}
+        results[("s", x.id, "condenser")] = {"kept": kept}
+        results[("s", x.id, "no-coarse")] = {"kept": {"3x": True, "5x": True, "10x": x.fold == 1}}
+    table = protocol.choice_table(results, pool, ["condenser", "no-coarse"])
+    on_fold0 = sum(x.fold == 0 for x in pool.items["s"])
+    # at 5x the default loses fold 0 only: fold 0 itself is scored with the row chosen on folds 1-4, where
+    # the two tie (the default, listed first, stays), so the choice cannot rescue what only fold 0 shows
+    expected = 100.0 * (60 - on_fold0) / 60
+    assert f"| 5x | condenser, {', '.join(['no-coarse'] * (FOLDS - 1))} | {expected:.1f} [" in table
+    assert table.splitlines()[5].endswith("| 0/0, p 1.00 |")
+    # at 10x "no-coarse" wins only on fold 1: there it is chosen on folds 0, 2-4, where it ties, so the
+    # default stays (listed first); elsewhere fold 1's wins make it the choice and it keeps nothing
+    assert "| 10x | no-coarse, condenser, no-coarse, no-coarse, no-coarse | 0.0 [" in table
