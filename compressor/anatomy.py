@@ -17,6 +17,9 @@ do not arrive split that way, so this module finds the parts in one text. Only `
   A label, a document's tags and source, and a heading are kept with their section (``Anatomy.held``):
   whenever the passage, ``<document>`` element or Markdown section keeps any text; a passage dropped whole
   drops its label too, so an output never lists empty passages and labels do not eat a small budget.
+  Labels and tags are held in a prompt: an input with at least one instruction, question or force-kept
+  span. In a bare context (documents alone, as a retriever or the yardstick passes them) they are context
+  that competes for the budget; Markdown headings are held in both.
 - ``keep``: what the caller forces: ``<keep>...</keep>`` in the text (the markers are removed) or the
   ``keep=["exact span", ...]`` option (every occurrence).
 
@@ -92,6 +95,10 @@ _DOC_LEVEL = ("document", "passage", "search_result", "result", "article", "doc"
 _META_TAGS = ("source", "title", "url", "metadata", "author", "date", "index", "filename")
 _INSTRUCTION_TAGS = ("instructions", "instruction", "rules", "system", "guidelines", "format",
                      "answer_format", "output_format", "task", "constraints", "persona", "role")
+#: what makes an input a prompt rather than a bare context. Labels and document tags are held only in a
+#: prompt, where instructions may cite them; in a bare context under a hard ceiling they cost answers
+#: (HotpotQA yardstick, 60 items, 10x: 81.7 bare vs 73.3 held; docs/PROMPT_SHAPES.md)
+_PROMPT_KINDS = frozenset({"instruction", "question", "keep"})
 _QUESTION_TAGS = ("question", "query", "user_question", "questions")
 _TAG = re.compile(r"</?([A-Za-z_][\w.-]*)(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s>]+))*\s*/?>")
 
@@ -192,6 +199,9 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
         pieces.extend(hits)
         if not hits:
             missing.append(wanted)
+    if not any(p.kind in _PROMPT_KINDS for p in pieces):
+        # a bare context: its labels and tags compete as evidence (see _PROMPT_KINDS); headings stay held
+        pieces, held = [], [h for h in held if h.piece.label == "heading"]
     protected = _merge(pieces)
     held = [h for h in held if not any(p.doc == h.piece.doc and p.start < h.piece.end and h.piece.start < p.end
                                        for p in protected)]

@@ -79,8 +79,8 @@ SHAPES = [
      ["You are Max, the helpdesk bot of Acme.", "Never promise refunds.",
       "Always escalate billing issues to a human.", "Keep answers under 80 words."],
      ["Never again would the team", "It was designed in Lyon"]),
-    ("tool-output-numbered", TOOL_OUTPUT, ["[1]", "[2]", "Search results for 'warranty':"],
-     ["Never again would the team"]),
+    ("tool-output-numbered", TOOL_OUTPUT + "\n\nCite the results by number.", ["[1]", "[2]",
+     "Search results for 'warranty':"], ["Never again would the team"]),
     ("chinese-instructions", CHINESE,
      ["你是一名客服助手。", "请用中文回答。", "只根据下面的文章回答问题。", "问题：深圳位于哪里？"],
      ["深圳在一九八〇年成为经济特区。"]),
@@ -202,6 +202,14 @@ def test_target_tokens_stays_a_ceiling_with_protected_text():
     result = compress(_long_rag(), "Where is the W7 factory?", target_tokens=300)
     assert result.compressed_tokens <= 300
     assert "Always answer in French." in result.text
+
+
+def test_a_bare_context_keeps_no_labels_but_a_prompt_does():
+    """Documents alone (no instruction, question or keep) are all context: labels compete for a hard
+    budget there; the same documents under an instruction hold their labels."""
+    assert analyse([TOOL_OUTPUT]).protected == [] and analyse([TOOL_OUTPUT]).held == []
+    prompt = analyse([TOOL_OUTPUT + "\n\nCite the results by number."])
+    assert {TOOL_OUTPUT[h.piece.start:h.piece.end].strip() for h in prompt.held} >= {"[1]", "[2]"}
 
 
 def test_markdown_section_keeps_its_heading():
