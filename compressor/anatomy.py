@@ -98,6 +98,8 @@ _INSTRUCTION_TAGS = ("instructions", "instruction", "rules", "system", "guidelin
 #: what makes an input a prompt rather than a bare context. Labels and document tags are held only in a
 #: prompt, where instructions may cite them; in a bare context under a hard ceiling they cost answers
 #: (HotpotQA yardstick, 60 items, 10x: 81.7 bare vs 73.3 held; docs/PROMPT_SHAPES.md)
+#: a longer "sentence" is prose the splitter could not cut (lower-cased text), not a rule
+MAX_INSTRUCTION_CHARS = 400
 _PROMPT_KINDS = frozenset({"instruction", "question", "keep"})
 _QUESTION_TAGS = ("question", "query", "user_question", "questions")
 _TAG = re.compile(r"</?([A-Za-z_][\w.-]*)(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s>]+))*\s*/?>")
@@ -359,7 +361,8 @@ def _plain_frames(text: str) -> list[tuple[int, int]]:
 def _trailing_frame_start(text: str, body_start: int, end: int) -> int:
     """Where the instruction-like paragraphs that close the last labelled passage begin (``end``: none)."""
     cut = end
-    for start, stop in reversed(_paragraphs(text, body_start, end)):
+    # the passage's first paragraph is its body, whatever it says (a label followed by a blank line)
+    for start, stop in reversed(_paragraphs(text, body_start, end)[1:]):
         if start <= body_start or not _frame_like(text, start, stop):
             break
         cut = start
@@ -428,7 +431,7 @@ def _sentence_kind(sentence: str) -> str | None:
     s = _unbullet(sentence).strip().lstrip("\"'“‘(")
     if not s:
         return None
-    if _PERSONA.match(s) or _RULE.match(s) or _DEMAND.match(s):
+    if len(s) <= MAX_INSTRUCTION_CHARS and (_PERSONA.match(s) or _RULE.match(s) or _DEMAND.match(s)):
         return "instruction"
     if s.endswith(("?", "？")) and len(s) <= 400:
         return "question"

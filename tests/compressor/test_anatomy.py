@@ -224,3 +224,13 @@ def test_anatomy_off_compresses_instructions_like_context():
     result = compress(_long_rag(), "Where is the W7 factory?", rate=0.1, anatomy=False)
     assert "anatomy" not in result.info
     assert "Always answer in French." not in result.text
+
+
+def test_the_last_passage_s_body_after_a_blank_line_is_context():
+    """A bare context whose last label is followed by a blank line: its body (lower-cased, one long
+    unsplit 'sentence' that mentions 'society' and 'words') is the passage, not a closing instruction."""
+    body = ("show, and girls. a distinguished member of the humane society is an 1831 oil on canvas work "
+            "depicting a dog; the words of the catalogue list it. " * 6)
+    context = "Passage 1:\nfirst passage text about a painter.\n\nPassage 2:\n\n" + body
+    anatomy = analyse([context], "Who painted the dog?")
+    assert anatomy.protected == [] and anatomy.held == []
