@@ -252,30 +252,40 @@ def _rows(path: Path) -> list[dict]:
 
 def fragments(document: str, spans: list, output: str) -> int:
     """Pieces of ``output`` (maximal runs of kept spans of ``document``) that start or end mid-sentence
-    and carry no ``…`` marker there."""
+    and carry no ``…`` marker there.
+
+    Each piece is looked for in ``output`` after the previous one, in document order (the order the
+    output is assembled in). Searching the whole output from its start instead reads a short piece at an
+    earlier occurrence of the same words: in "The graph isomorphism problem is ... . … problem … graph
+    isomorphism problem … P …" the marked "problem" and "graph isomorphism problem" were found inside the
+    first, whole sentence, with no ``…`` beside them there, and counted as fragments (every fragment the
+    suite reported after the fill's ``…`` marks was such a misread: docs/PROMPT_SHAPES.md)."""
     runs: list[list[int]] = []
     for s in sorted(spans, key=lambda s: s.start):
         if runs and not document[runs[-1][1] : s.start].strip():
             runs[-1][1] = max(runs[-1][1], s.end)
         else:
             runs.append([s.start, s.end])
-    bad = 0
+    bad, cursor = 0, 0
     for start, end in runs:
         piece = document[start:end].strip()
         if not piece:
             continue
+        at = output.find(piece, cursor)
+        if at >= 0:
+            cursor = at + len(piece)
         before = _INLINE_SPACE_END.sub("", document[:start])  # "\r\n\u3000\u3000" ends a line too
-        starts_ok = not before or before.endswith(_STARTS_AFTER) or _marked(output, piece, before=True)
+        starts_ok = not before or before.endswith(_STARTS_AFTER) or _marked(output, at, piece, before=True)
         after = document[end:]
         ends_ok = (piece.endswith(_ENDS) or not after.strip()
                    or _INLINE_SPACE_START.sub("", after).startswith(("\n", "<"))
-                   or _marked(output, piece, before=False))
+                   or _marked(output, at, piece, before=False))
         bad += not (starts_ok and ends_ok)
     return bad
 
 
-def _marked(output: str, piece: str, before: bool) -> bool:
-    at = output.find(piece)
+def _marked(output: str, at: int, piece: str, before: bool) -> bool:
+    """Whether ``piece``, found at ``at`` in ``output`` (-1: not found), has a ``…`` on that side."""
     if at < 0:
         return True  # the piece was rewritten (e.g. cut with a marker inside): not a silent fragment
     near = output[max(0, at - 3) : at] if before else output[at + len(piece) : at + len(piece) + 3]

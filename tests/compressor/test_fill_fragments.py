@@ -163,3 +163,43 @@ def test_reassembling_without_some_spans_keeps_the_cut_marks():
     assert MARKER in out.text
     label_span = next(s for s in out.spans if s.start == 0)
     assert without(out, [label_span], [doc], frozenset(), "cl100k_base").text.startswith(MARKER)
+
+
+GRAPHS = ("Answer in one word.\n\nThe graph isomorphism problem is the computational problem of determining whether "
+          "two finite graphs are isomorphic. An important unsolved problem in complexity theory is whether the graph "
+          "isomorphism problem is in P, NP-complete, or NP-intermediate.")
+GRAPHS_QUESTION = "What is the problem attributed to defining if two finite graphs are isomorphic?"
+
+
+def test_pruned_words_that_repeat_earlier_words_are_marked_where_they_stand():
+    # the prompt-shapes "note" item whose pruned words ("problem", "graph isomorphism problem") also stand in
+    # the first, whole sentence: every cut is marked at the piece itself, and the suite's detector says so
+    from evals.prompt_shapes import fragments
+
+    result = compress(GRAPHS, GRAPHS_QUESTION, rate=0.1)
+    assert_no_fragments(result.text, GRAPHS)
+    document = result.documents[0] if result.documents else GRAPHS
+    assert fragments(document, result.kept, result.text) == 0
+    second = GRAPHS.index("An important")
+    later = [s for s in result.kept if s.start >= second and s.end < len(GRAPHS)]
+    assert later, "the second sentence is cut at word level at this rate"
+    out_at = result.text.index(GRAPHS[GRAPHS.index("The graph") : second].strip()) + second - GRAPHS.index("The graph")
+    for span in later:  # each piece of the cut sentence is marked after it where it stands in the output
+        piece = document[span.start : span.end]
+        at = result.text.index(piece, out_at)
+        assert result.text[at + len(piece) :].startswith(f" {MARKER}")
+        out_at = at + len(piece)
+
+
+def test_the_fragment_detector_reads_each_piece_where_it_stands():
+    from compressor.result import Span
+    from evals.prompt_shapes import fragments
+
+    doc = "The graph problem is hard. An unsolved problem is whether it is in P."
+    first = Span(doc=0, start=0, end=doc.index(" An"))
+    word = doc.index("problem is whether")
+    piece = Span(doc=0, start=word, end=word + len("problem"))
+    marked = f"{doc[: first.end]} {MARKER} problem {MARKER}"
+    assert fragments(doc, [first, piece], marked) == 0
+    # the same piece without its marks is a fragment, though "problem" stands unmarked earlier too
+    assert fragments(doc, [first, piece], f"{doc[: first.end]} problem") == 1
