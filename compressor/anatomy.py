@@ -201,13 +201,24 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
         pieces.extend(hits)
         if not hits:
             missing.append(wanted)
-    if not any(p.kind in _PROMPT_KINDS for p in pieces):
+    if not any(_makes_a_prompt(p, stripped) for p in pieces):
         # a bare context: its labels and tags compete as evidence (see _PROMPT_KINDS); headings stay held
         pieces, held = [], [h for h in held if h.piece.label == "heading"]
     protected = _merge(pieces)
     held = [h for h in held if not any(p.doc == h.piece.doc and p.start < h.piece.end and h.piece.start < p.end
                                        for p in protected)]
     return Anatomy(stripped, protected, sorted(held, key=lambda h: (h.piece.doc, h.piece.start)), missing)
+
+
+def _makes_a_prompt(piece: Piece, texts: list[str]) -> bool:
+    """Whether ``piece`` makes its input a prompt: an instruction, question or kept span, or a template's
+    intro line that instructs ("Use the following pieces of context to answer the question at the end.")."""
+    if piece.kind in _PROMPT_KINDS:
+        return True
+    text = texts[piece.doc]
+    return piece.label == "intro" and any(
+        _sentence_kind(text[s:e]) == "instruction" for s, e in sentence_offsets(text[piece.start : piece.end],
+                                                                                 base=piece.start))
 
 
 def classify(text: str, query: str | None = None) -> list[Piece]:

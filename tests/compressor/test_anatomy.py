@@ -234,3 +234,12 @@ def test_the_last_passage_s_body_after_a_blank_line_is_context():
     context = "Passage 1:\nfirst passage text about a painter.\n\nPassage 2:\n\n" + body
     anatomy = analyse([context], "Who painted the dog?")
     assert anatomy.protected == [] and anatomy.held == []
+
+
+def test_a_template_intro_that_instructs_makes_a_prompt():
+    """LangChain's stuff prompt without its question line: the intro instructs, so it is kept."""
+    intro = ("Use the following pieces of context to answer the question at the end. If you don't know "
+             "the answer, just say that you don't know, don't try to make up an answer.")
+    anatomy = analyse([intro + "\n\n" + _docs(3)])
+    kept = [anatomy.documents[0][p.start:p.end] for p in anatomy.protected]
+    assert any("Use the following pieces of context" in k for k in kept), kept
