@@ -7,8 +7,9 @@ deployment: Redis on localhost (degraded to the in-process cache when it is abse
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,6 +92,26 @@ class Settings(BaseSettings):
         "OpenAI's messages before the last user one) is left as sent (preserve), compressed without the question "
         "so its bytes repeat (stable), or compressed for the question like the rest (aggressive)")
 
+    #: ``user:password`` taken out of an upstream URL, per route; never in a repr, a dump or a log line
+    _basic_auth: dict[str, tuple[str, str]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _userinfo_out_of_urls(self) -> Settings:
+        """``http://user:pw@host/v1`` becomes ``http://host/v1`` plus a Basic credential for that route, so the
+        password cannot reach a log, an error or a trace through the URL (``api.proxy.upstream`` sends it)."""
+        found: dict[str, tuple[str, str] | None] = {}
+        self.openai_base_url, found["openai"] = split_userinfo(self.openai_base_url)
+        self.anthropic_base_url, found["anthropic"] = split_userinfo(self.anthropic_base_url)
+        for prefix, url in list(self.model_routes.items()):
+            self.model_routes[prefix], found[prefix] = split_userinfo(url)
+        self._basic_auth = {route: auth for route, auth in found.items() if auth is not None}
+        return self
+
+    def upstream_basic_auth(self, route: str) -> tuple[str, str] | None:
+        """``(user, password)`` given in the URL of upstream ``route`` (``openai``, ``anthropic`` or a
+        ``model_routes`` prefix), or None."""
+        return self._basic_auth.get(route)
+
     @model_validator(mode="after")
     def _keys_name_routes(self) -> Settings:
         """A provider key must name a route that exists, so a typo cannot leave a route keyless silently."""
@@ -115,3 +136,13 @@ class Settings(BaseSettings):
     def __repr_args__(self):  # never show keys in a repr (logs, tracebacks)
         for name, value in super().__repr_args__():
             yield name, ("***" if name in {"api_keys", "upstream_api_key", "upstream_api_keys"} and value else value)
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without its ``user:password@`` part, and that part decoded (None when there is none)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    credential = (unquote(parts.username or ""), unquote(parts.password or ""))
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), credential

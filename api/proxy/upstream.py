@@ -169,10 +169,13 @@ class Upstream:
         url = f"{route.base_url}{path}"
         if query:
             url = f"{url}?{query}"
+        sent = _forward_headers(headers, caller, self.settings, anthropic, key)
+        basic = self.settings.upstream_basic_auth(route.name)
+        if basic is not None and not any(k.lower() == "authorization" for k in sent):
+            # the URL's user:password (taken out at settings time) only where no credential of the client's goes
+            sent["authorization"] = aiohttp.encode_basic_auth(*basic)
         try:
-            upstream = await self.session.request(
-                method, url, data=body, allow_redirects=False,
-                headers=_forward_headers(headers, caller, self.settings, anthropic, key))
+            upstream = await self.session.request(method, url, data=body, allow_redirects=False, headers=sent)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise APIError(504, f"upstream {host_of(url)} timed out ({type(exc).__name__})",
