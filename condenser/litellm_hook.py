@@ -112,7 +112,7 @@ class CondenserHook(CustomLogger):
             original = {k: copy.deepcopy(body[k]) for k in ("messages", "system") if k in body}
             try:
                 outcome = await compress_request(body, anthropic, controls, self.service, tenant)
-                status = "applied" if outcome else "skipped"
+                status = outcome.status if outcome else "skipped"
                 extra = outcome.headers(status) if outcome else {}
             except Overloaded as exc:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
                 if self.settings.overload == "reject":

@@ -28,6 +28,11 @@ class Outcome:
     #: the provider-cached prefix and the cost estimate (``api.proxy.cache_policy``)
     cache_prefix: PrefixReport | None = None
 
+    @property
+    def status(self) -> str:
+        """``applied`` when a part was compressed; ``skipped`` when only the kept (preserved) prefix was long."""
+        return "applied" if self.parts else "skipped"
+
     def headers(self, status: str) -> dict[str, str]:
         out = {"x-condenser-compression": status}
         if status == "applied":
@@ -36,8 +41,8 @@ class Outcome:
                         "x-condenser-method": self.method, "x-condenser-parts": str(self.parts),
                         "x-condenser-cache": "hit" if self.cached else "miss",
                         "x-condenser-protected-tokens": str(self.protected_tokens)})
-            if self.cache_prefix is not None:
-                out.update(self.cache_prefix.headers())
+        if status in ("applied", "skipped") and self.cache_prefix is not None:
+            out.update(self.cache_prefix.headers())
         return out
 
 
@@ -68,15 +73,17 @@ def _count(text: str, encoding: str) -> int:
 
 async def compress_request(body: dict, anthropic: bool, controls: Controls, service: CompressionService,
                            tenant: str) -> Outcome | None:
-    """Rewrite ``body``'s long parts; None when nothing was long enough to compress."""
+    """Rewrite ``body``'s long parts; None when nothing was long enough to compress, an outcome with no parts
+    (``skipped``, with the prefix report) when only the preserved prefix was."""
     settings = service.settings
     model = body.get("model") if isinstance(body.get("model"), str) else None
     encoding = encoding_for_model(model) if model else "cl100k_base"
     parts = text_parts(body, anthropic)
     plan = CachePlan.of(body, anthropic, controls.cache_policy or settings.cache_policy)
-    long_parts = plan.compressible(_long_parts(parts, controls, settings.compress_roles, encoding))
-    if not long_parts:
+    found = _long_parts(parts, controls, settings.compress_roles, encoding)
+    if not found:
         return None
+    long_parts = plan.compressible(found)
     query = query_of(parts)
     outcome = Outcome(method=controls.method or settings.method)
     for part, tokens in long_parts:

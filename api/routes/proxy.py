@@ -67,7 +67,7 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
     if not controls.bypass:
         try:
             outcome = await compress_request(body, anthropic, controls, state.service, caller.tenant)
-            status = "applied" if outcome else "skipped"
+            status = outcome.status if outcome else "skipped"
             extra = outcome.headers(status) if outcome else {}
         except Overloaded:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
             if state.settings.overload == "reject":

@@ -92,6 +92,27 @@ def test_preserve_sends_the_prefix_untouched_and_compresses_the_rest(proxy, upst
     assert int(response.headers["x-condenser-prefix-tokens"]) > 2000  # system + the earlier NOTES turn
 
 
+def test_preserve_with_only_the_prefix_long_reports_policy_and_prefix(proxy, upstream):
+    """Nothing after the prefix is long: ``skipped``, yet the response still says which policy kept how many
+    prefix tokens (it used to carry no cache headers at all), and the saving is zero."""
+    for path, body in (("/v1/chat/completions", _openai(QUESTIONS[0]) | {"messages": [
+            {"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTIONS[0]}]}),
+            ("/v1/messages", _anthropic([{"type": "text", "text": SYSTEM, "cache_control": BREAKPOINT}],
+                                        [{"role": "user", "content": QUESTIONS[0]}]))):
+        response = _post(proxy, body, "preserve", path=path)
+        seen = _seen(upstream)
+        assert seen["messages"] == body["messages"] and seen.get("system") == body.get("system")
+        assert response.headers["x-condenser-compression"] == "skipped"
+        assert response.headers["x-condenser-cache-policy"] == "preserve"
+        assert int(response.headers["x-condenser-prefix-tokens"]) > 1000
+        assert _saved(response) == 0
+        assert "x-condenser-parts" not in response.headers  # nothing was compressed, nothing to count
+    # a request with nothing long at all stays as before: skipped, no policy report
+    short = _post(proxy, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}, "preserve")
+    assert short.headers["x-condenser-compression"] == "skipped"
+    assert "x-condenser-cache-policy" not in short.headers
+
+
 def test_policy_from_the_body_field_and_the_setting(upstream):
     from api.app import create_app
 
