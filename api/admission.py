@@ -41,7 +41,7 @@ class Slots:
 
     async def acquire(self) -> float:
         """Wait for a slot (``Overloaded`` when the queue is full); returns the start time for ``release``."""
-        if self._free.locked() and self.waiting >= self.queue_limit:
+        if self.full:
             raise Overloaded(self.retry_after_s(), self.waiting)
         self.waiting += 1
         try:
@@ -50,6 +50,11 @@ class Slots:
             self.waiting -= 1
         self.running += 1
         return time.perf_counter()
+
+    @property
+    def full(self) -> bool:
+        """Every slot is held and the queue is full: the next compression is turned away (``/readyz``)."""
+        return self._free.locked() and self.waiting >= self.queue_limit
 
     def release(self, started: float) -> None:
         """Give back a slot once its work has stopped (``started``: what ``acquire`` returned)."""

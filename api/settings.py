@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     overload: Literal["fail-open", "reject"] = Field(
         "fail-open", description="proxy, queue full: forward uncompressed at once (fail-open) or answer 503 "
         "with Retry-After (reject)")
+    ready_when_overloaded: bool = Field(True, description="/readyz with the compression queue full: status "
+                                        "overloaded with 200 (true: a load balancer keeps the replica) or 503")
 
     # input limits, checked before a body is parsed
     max_json_depth: int = Field(64, ge=2, le=200, description="request bodies nesting arrays/objects deeper get 400 "

@@ -20,10 +20,13 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: ``ready``, or ``degraded`` (Redis configured but not answering a PING now: in-process
-    cache only); ``compress`` says how many compressions run and wait (the queue is bounded).
+    """Ready to serve: ``ready``, ``degraded`` (Redis configured but not answering a PING now: in-process
+    cache only) or ``overloaded`` (every compression slot busy and the queue full: new compressions are
+    turned away or failed open); ``compress`` says how many compressions run and wait.
 
-    Degraded still answers 200: the service works without Redis, so load balancers should keep sending.
+    Degraded answers 200: the service works without Redis, so load balancers should keep sending. Overloaded
+    answers 200 too unless ``CONDENSER_READY_WHEN_OVERLOADED=false`` (then 503): a replica that drops out of
+    the pool whenever its queue fills makes a load balancer flap and the other replicas fill up in turn.
     """
     state = state_of(request)
     cache = state.cache
@@ -32,9 +35,11 @@ async def readyz(request: Request) -> JSONResponse:
         redis = "up" if await cache.check() else "down"
     state.metrics.redis_up.set(1 if redis == "up" else 0)
     model = "embedded" if weights_available() else "missing (condenser falls back to extractive)"
-    status = "degraded" if redis == "down" else "ready"
+    overloaded = state.service.admission.full
+    status = "overloaded" if overloaded else "degraded" if redis == "down" else "ready"
+    code = 503 if overloaded and not state.settings.ready_when_overloaded else 200
     return JSONResponse({"status": status, "redis": redis, "model": model, "default_method": state.settings.method,
-                         "compress": state.service.load()})
+                         "compress": state.service.load()}, status_code=code)
 
 
 @router.get("/metrics")

@@ -254,6 +254,36 @@ async def test_compress_beyond_the_queue_bound_gets_503_with_retry_after():
         assert load == {"running": 0, "waiting": 0, "concurrency": 1, "queue": 1}
 
 
+@pytest.mark.parametrize(("ready_when_overloaded", "code"), [(True, 200), (False, 503)])
+async def test_readyz_says_overloaded_while_the_queue_is_full(ready_when_overloaded, code):
+    app = create_app(_settings(compress_concurrency=1, compress_queue=1,
+                               ready_when_overloaded=ready_when_overloaded))
+    gated = app.state.condenser.service.pipeline = GatedPipeline()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://t") as client:
+        tasks = await _fill(client, gated, running=1, waiting=0)
+        busy = await client.get("/readyz")  # a slot busy, room in the queue: still ready
+        assert (busy.status_code, busy.json()["status"]) == (200, "ready")
+        tasks += [asyncio.create_task(client.post("/v1/compress", json=_request(1).model_dump()))]
+        for _ in range(500):
+            full = await client.get("/readyz")
+            if full.json()["compress"]["waiting"] == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert full.json()["status"] == "overloaded" and full.status_code == code
+        assert full.json()["compress"] == {"running": 1, "waiting": 1, "concurrency": 1, "queue": 1}
+        gated.gate.set()
+        assert [r.status_code for r in await asyncio.gather(*tasks)] == [200, 200]
+        after = await client.get("/readyz")
+        assert (after.status_code, after.json()["status"]) == (200, "ready")
+
+
+def test_ready_when_overloaded_defaults_to_true(monkeypatch):
+    assert Settings(_env_file=None).ready_when_overloaded is True  # a load balancer must not flap by default
+    monkeypatch.setenv("CONDENSER_READY_WHEN_OVERLOADED", "false")
+    assert Settings(_env_file=None).ready_when_overloaded is False
+
+
 async def test_batch_item_beyond_the_queue_bound_gets_an_overloaded_entry():
     app = create_app(_settings(compress_concurrency=1, compress_queue=0))
     gated = app.state.condenser.service.pipeline = GatedPipeline()
