@@ -6,6 +6,7 @@ MockLLM (it echoes the prompt, so the answer shows what the LLM was given); the 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -174,3 +175,39 @@ def test_importable_without_the_api_or_fastapi():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "truncate"
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}  # litellm must not fetch its cost map: offline
+    return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def test_package_exports_the_adapters_lazily():
+    import condenser
+    import condenser.llamaindex
+
+    assert condenser.CondenserNodePostprocessor is condenser.llamaindex.CondenserNodePostprocessor
+    assert {"CondenserNodePostprocessor", "CondenserHook", "CondenserCompressor"} <= set(dir(condenser))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        condenser.Nope  # noqa: B018
+    # a plain import loads no framework, and works with none installed (each blocked here)
+    done = _python("import sys; sys.modules.update({m: None for m in ('llama_index', 'llama_index.core', "
+                   "'litellm', 'langchain_core')})\n"
+                   "import condenser\nfrom condenser import *\n"
+                   "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+                   "('llama_index', 'litellm', 'langchain_core', 'fastapi') and sys.modules[m] is not None))\n"
+                   "print(compress('One. Two. Three.', rate=0.9, method='truncate').text != '')\n"
+                   "try:\n    condenser.CondenserNodePostprocessor\nexcept ImportError as exc:\n    print(exc)")
+    assert done.returncode == 0, done.stderr
+    loaded, compressed, missing = done.stdout.strip().splitlines()
+    assert loaded == "[]" and compressed == "True"
+    assert "pip install 'condenser[llamaindex]'" in missing
+
+
+def test_package_exports_the_litellm_hook_lazily():
+    pytest.importorskip("litellm")
+    done = _python("import sys, condenser\nassert 'litellm' not in sys.modules\n"
+                   "import condenser.litellm_hook as hook\nprint(condenser.CondenserHook is hook.CondenserHook)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
