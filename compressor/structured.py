@@ -12,7 +12,8 @@ object fewer members).
 
 A CSV document (every line the same number of fields, comma, tab or semicolon separated) or a document
 that is one Markdown table keeps its header always and its most relevant rows, in their order, verbatim;
-JSON Lines (every line a JSON object or array) keep their most relevant lines the same way.
+JSON Lines (every line a JSON object or array) keep their most relevant lines the same way. A table
+inside prose is compressed by rows too, by the pipeline (``retriever.chunker``, ``pipelines.protection``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ import numpy as np
 from compressor.budget import resolve_budget
 from compressor.result import CompressionResult, Span
 from compressor.tokens import count_many, count_tokens
+from retriever.structure import TABLE_RULE
 
 if TYPE_CHECKING:
     from pipelines.pipeline import Pipeline, _Checked
@@ -49,7 +50,6 @@ MIN_SHORTLIST = 64
 POSITIONAL_METHODS = frozenset({"truncate"})
 #: a CSV header's column names are at most this long
 MAX_HEADER_CHARS = 40
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
 
@@ -167,7 +167,7 @@ def parse_table(text: str) -> Table | None:
     lines = text.strip("\n").splitlines(keepends=True)
     if len(lines) < 3:
         return None
-    if all(line.lstrip().startswith("|") for line in lines if line.strip()) and _TABLE_RULE.match(lines[1]):
+    if all(line.lstrip().startswith("|") for line in lines if line.strip()) and TABLE_RULE.match(lines[1]):
         return Table("".join(lines[:2]), lines[2:], "markdown-table", offset)
     if all(parse_json_document(line) is not None for line in lines if line.strip()):
         return Table("", lines, "jsonl", offset)  # JSON Lines: one record a line, no header

@@ -4,7 +4,9 @@
 document tags, headings); this module turns that into what the pipeline's fit needs: the budget (a ``rate``
 applies to the compressible part, protected tokens come on top; a ``target_tokens`` ceiling holds them
 too), candidates that are always kept first, the method's candidates with protected and held text cut out
-of them, and, after a first fit, the held pieces whose sections kept text (kept in a second fit).
+of them, and, after a first fit, the held pieces whose sections kept text (kept in a second fit). A
+Markdown table's head (header line and ``|---|`` rule) is held with its rows, so a kept row never stands
+without it and the head never stands alone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from compressor.budget import Fitted, assemble, join_documents, merge_spans, res
 from compressor.methods.base import Candidate
 from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
+from retriever.structure import json_members, markdown_blocks, table_parts
 
 #: the score of a protected candidate: above any method's, so the greedy fit takes them first
 FORCED_SCORE = 1e9
@@ -118,8 +121,30 @@ def protect(documents: list[str], query: str | None, keep: list[str], encoding: 
             classify: bool = True) -> Protection:
     """The anatomy of ``documents`` and the token cost of its protected and held pieces."""
     anatomy = analyse(documents, query, keep, classify=classify)
+    heads = [h for h in table_heads(anatomy.documents) if not _overlaps(h.piece, anatomy.protected)]
+    if heads:
+        anatomy = replace(anatomy, held=sorted(anatomy.held + heads, key=lambda h: (h.piece.doc, h.piece.start)))
     return Protection(anatomy, _cost(anatomy.documents, anatomy.protected, encoding),
                       _cost(anatomy.documents, [h.piece for h in anatomy.held], encoding), encoding)
+
+
+def table_heads(documents: list[str]) -> list[Held]:
+    """The head of each Markdown table with a header and rule, held with its rows (structure, not
+    anatomy: held with ``anatomy=False`` too)."""
+    out = []
+    for doc, text in enumerate(documents):
+        if "|" not in text or json_members(text) is not None:
+            continue
+        for block in markdown_blocks(text):
+            parts = table_parts(text, block) if block.kind == "table" else None
+            if parts is not None:
+                piece = Piece(doc, *parts.head, "scaffolding", "table_head")
+                out.append(Held(piece, parts.rows[0][0], parts.rows_end))
+    return out
+
+
+def _overlaps(piece: Piece, pieces: list[Piece]) -> bool:
+    return any(p.doc == piece.doc and p.start < piece.end and piece.start < p.end for p in pieces)
 
 
 def without(fitted: Fitted, dropped: list[Span], documents: list[str], json_docs: frozenset[int],

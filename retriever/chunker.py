@@ -1,7 +1,8 @@
 """Structure-aware, token-budgeted chunking: documents -> units (sentences, blocks) -> pages.
 
-Units are what compression methods keep or drop: sentences of prose, and whole code blocks, tables,
-headings and JSON members (``atomic``: never cut in the middle). Pages group consecutive units up to a
+Units are what compression methods keep or drop: sentences of prose, and whole code blocks, headings,
+JSON members, and a Markdown table's head and rows (``atomic``: never cut in the middle; the head is kept
+with any kept row, ``pipelines.protection``). Pages group consecutive units up to a
 token budget for coarse retrieval; a page never splits a unit.
 """
 
@@ -12,7 +13,7 @@ from functools import lru_cache
 
 from compressor.tokens import DEFAULT_ENCODING, count_many
 from retriever.sentences import sentence_offsets
-from retriever.structure import Block, json_members, markdown_blocks
+from retriever.structure import Block, json_members, markdown_blocks, table_parts
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ def document_units(text: str, doc: int = 0, *, max_unit_chars: int = 2000) -> tu
     units: list[Unit] = []
     for block in markdown_blocks(text):
         if not text[block.start : block.end].strip():
+            continue
+        parts = table_parts(text, block) if block.kind == "table" else None
+        if parts is not None:  # rows are selected one by one, like sentences
+            units.append(Unit(doc, *parts.head, "table_head", True))
+            units.extend(Unit(doc, s, e, "table_row", True) for s, e in parts.rows)
             continue
         if block.atomic:
             spans = _split_block_lines(text, block, 4 * max_unit_chars)

@@ -1,7 +1,9 @@
 """Finding the blocks of a document that must survive compression as units.
 
 Fenced code, Markdown tables and headings are detected line by line; a document that is one JSON value
-is split into its top-level members, so keeping any subset of them still gives valid JSON.
+is split into its top-level members, so keeping any subset of them still gives valid JSON. A Markdown
+table with a header and a ``|---|`` rule splits into that head and its rows (``table_parts``): any subset
+of the rows under the head is still a valid table.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _TABLE = re.compile(r"^\s*\|")
+#: the delimiter row under a Markdown table's header (``|---|:--:|``)
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,33 @@ def markdown_blocks(text: str) -> list[Block]:
     if fence is not None:  # an unclosed fence runs to the end, as Markdown renders it
         blocks.append(Block(fence_start, len(text), "code"))
     return blocks
+
+
+@dataclass(frozen=True)
+class TableParts:
+    """A Markdown table split for row-wise selection: ``head`` (header line and rule) and its ``rows``,
+    each ``(start, end)`` without the line break; ``rows_end`` is where the table's last line ends."""
+
+    head: tuple[int, int]
+    rows: list[tuple[int, int]]
+    rows_end: int
+
+
+def table_parts(text: str, block: Block) -> TableParts | None:
+    """The head and rows of a ``table`` block; None when it has no header and rule, or no rows."""
+    lines = [(block.start + s, block.start + e) for s, e in _lines(text[block.start : block.end])]
+    if len(lines) < 3 or not TABLE_RULE.match(text[lines[1][0] : lines[1][1]]):
+        return None
+    rows = [(s, _line_end(text, s, e)) for s, e in lines[2:] if text[s:e].strip()]
+    if not rows:
+        return None
+    return TableParts((lines[0][0], _line_end(text, *lines[1])), rows, rows[-1][1])
+
+
+def _line_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1] in "\r\n":
+        end -= 1
+    return end
 
 
 def json_members(text: str) -> list[tuple[int, int]] | None:

@@ -33,12 +33,13 @@ def test_structure_blocks_are_atomic_units():
     units, is_json = document_units(MD)
     assert not is_json
     kinds = [u.kind for u in units]
-    assert kinds.count("code") == 1 and kinds.count("table") == 1 and kinds.count("heading") == 2
+    assert kinds.count("code") == 1 and kinds.count("heading") == 2
+    assert kinds.count("table_head") == 1 and kinds.count("table_row") == 1  # a table splits into head and rows
     code = next(u for u in units if u.kind == "code")
     assert MD[code.start : code.end].startswith("```python") and MD[code.start : code.end].endswith("```")
     assert code.atomic
-    table = next(u for u in units if u.kind == "table")
-    assert MD[table.start : table.end].count("\n") == 2
+    head = next(u for u in units if u.kind == "table_head")
+    assert MD[head.start : head.end] == "| col | val |\n|-----|-----|" and head.atomic
 
 
 def test_unclosed_fence_runs_to_end():
