@@ -99,13 +99,19 @@ class Protection:
 
     def unused(self, kept: list[Span]) -> list[Span]:
         """Kept spans of added held pieces whose section no longer keeps text (the second fit chose
-        differently): left out, so no label stands alone."""
+        differently): left out, so no label stands alone; and table rows whose head did not fit (a
+        ``target_tokens`` ceiling too small for it), so no row stands without its header."""
         added = {(h.piece.doc, h.piece.start, h.piece.end): h for h in self.added}
         text_spans = [s for s in kept if (s.doc, s.start, s.end) not in added
                       and (s.doc, s.start, s.end) not in self._protected_keys()]
-        return [s for s in kept if (s.doc, s.start, s.end) in added and not any(
+        out = [s for s in kept if (s.doc, s.start, s.end) in added and not any(
             t.doc == s.doc and t.start < added[(s.doc, s.start, s.end)].end
             and t.end > added[(s.doc, s.start, s.end)].start for t in text_spans)]
+        kept_keys = {(s.doc, s.start, s.end) for s in kept}
+        headless = [h for key, h in added.items() if h.piece.label == "table_head" and key not in kept_keys]
+        out.extend(s for s in text_spans
+                   if any(h.piece.doc == s.doc and h.start <= s.start and s.end <= h.end for h in headless))
+        return out
 
     def _protected_keys(self) -> set[tuple[int, int, int]]:
         return {(p.doc, p.start, p.end) for p in self.anatomy.protected}

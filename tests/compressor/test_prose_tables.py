@@ -101,3 +101,14 @@ def test_code_blocks_stay_whole_or_absent(rate):
     assert (code.strip() in result.text) or ("```" not in result.text and "def notice" not in result.text)
     lines = _table_lines(result.text)
     assert not lines or lines[:2] == [HEADER, RULE]
+
+
+@pytest.mark.parametrize("method", ["condenser", "truncate"])
+@pytest.mark.parametrize("budget", [{"target_tokens": 20}, {"target_tokens": 60}, {"rate": 0.05}, {"rate": 0.3}])
+def test_rows_never_without_their_head(method, budget):
+    rows = _rows()
+    result = compress(_document(rows), QUESTION, method=method, **budget)
+    lines = _table_lines(result.text)
+    assert result.compressed_tokens <= result.budget
+    assert not lines or (lines[:2] == [HEADER, RULE] and len(lines) > 2)  # a head only with rows
+    assert [line for line in rows if line in lines] == lines[2:]
