@@ -9,6 +9,7 @@ from compressor import compress, count_tokens
 from compressor.budget import assemble, fit
 from compressor.methods.base import Candidate
 from compressor.result import Span
+from tests.fixtures.texts import HARBOUR
 
 WORDS = st.sampled_from(
     ["river", "the", "Halvern", "42", "train", "über", "東京", "—", "is", "at", "05:12", "snow", "😀", "a.b"]
@@ -74,20 +75,6 @@ def test_fit_never_cuts_protected_blocks():
     assert "code line" not in out.text and out.tokens <= 8
 
 
-HARBOUR = [
-    "The harbour opened in 1841 after three winters of dredging the silted river mouth.",
-    "Its first crane was a wooden treadwheel worked by six men from the fishing village.",
-    "Steam cranes replaced it in 1878, paid for by a levy on every ton of imported coal.",
-    "During the war the east quay was bombed twice and rebuilt with concrete from Belgium.",
-    "Container traffic began in 1969, when the Danish line moved its feeder service here.",
-    "Today four gantry cranes lift about nine hundred boxes on an ordinary working day.",
-    "The pilots board incoming ships two miles out, beside the old lightship Juno.",
-    "A ferry to the islands leaves at dawn in summer and at noon in the winter months.",
-    "Salt marshes north of the breakwater shelter curlews, redshanks and wintering geese.",
-    "The maritime museum keeps the treadwheel and a model of the harbour as it was in 1900.",
-    "A tidal barrier planned for 2031 would close the inner basin during storm surges.",
-    "Local schools run sailing lessons from the slipway beside the lifeboat station.",
-]
 
 
 def _windows() -> tuple[str, str, str]:

@@ -10,23 +10,12 @@ from compressor.budget import MIN_RATE_BUDGET, at_sentence_boundary, fit, resolv
 from compressor.methods.base import Candidate
 from compressor.word_pruning import MARKER, prune_sentence, word_weights
 from retriever.sentences import sentence_offsets
+from tests.fixtures.texts import HARBOUR
 
 NOTE = "The meeting with Acme Corp is on Tuesday at 3pm in room 204. Bring the Q3 report."
 QUESTION = "When is the Acme meeting?"
 FACT = NOTE[: NOTE.index(" Bring")]
 
-HARBOUR = [
-    "The harbour opened in 1841 after three winters of dredging the silted river mouth.",
-    "Its first crane was a wooden treadwheel worked by six men from the fishing village.",
-    "Steam cranes replaced it in 1878, paid for by a levy on every ton of imported coal.",
-    "During the war the east quay was bombed twice and rebuilt with concrete from Belgium.",
-    "Container traffic began in 1969, when the Danish line moved its feeder service here.",
-    "Today four gantry cranes lift about nine hundred boxes on an ordinary working day.",
-    "The pilots board incoming ships two miles out, beside the old lightship Juno.",
-    "A ferry to the islands leaves at dawn in summer and at noon in the winter months.",
-    "Salt marshes north of the breakwater shelter curlews, redshanks and wintering geese.",
-    "The maritime museum keeps the treadwheel and a model of the harbour as it was in 1900.",
-]
 
 
 def pieces(text: str) -> list[str]:
