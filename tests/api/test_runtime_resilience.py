@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -221,6 +223,16 @@ def test_prefetch_started_by_a_cancelled_run_stops(monkeypatch):
 # 35.12: a bounded queue; beyond it 503 + Retry-After, or fail-open on the proxy
 
 
+@asynccontextmanager
+async def _gated_client(**overrides) -> AsyncIterator[tuple[httpx.AsyncClient, GatedPipeline]]:
+    """A started app of ``_settings(**overrides)`` whose pipeline waits behind a gate, and a client of it."""
+    app = create_app(_settings(**overrides))
+    gated = app.state.condenser.service.pipeline = GatedPipeline()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://t") as client:
+        yield client, gated
+
+
 async def _fill(client: httpx.AsyncClient, gated: GatedPipeline, running: int,
                 waiting: int) -> list[asyncio.Task]:
     """Start ``running + waiting`` distinct compressions and wait until they run or wait as asked."""
@@ -235,10 +247,7 @@ async def _fill(client: httpx.AsyncClient, gated: GatedPipeline, running: int,
 
 
 async def test_compress_beyond_the_queue_bound_gets_503_with_retry_after():
-    app = create_app(_settings(compress_concurrency=1, compress_queue=1))
-    gated = app.state.condenser.service.pipeline = GatedPipeline()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                                   base_url="http://t") as client:
+    async with _gated_client(compress_concurrency=1, compress_queue=1) as (client, gated):
         tasks = await _fill(client, gated, running=1, waiting=1)
         began = time.perf_counter()
         over = await client.post("/v1/compress", json=_request(99).model_dump())
@@ -256,11 +265,8 @@ async def test_compress_beyond_the_queue_bound_gets_503_with_retry_after():
 
 @pytest.mark.parametrize(("ready_when_overloaded", "code"), [(True, 200), (False, 503)])
 async def test_readyz_says_overloaded_while_the_queue_is_full(ready_when_overloaded, code):
-    app = create_app(_settings(compress_concurrency=1, compress_queue=1,
-                               ready_when_overloaded=ready_when_overloaded))
-    gated = app.state.condenser.service.pipeline = GatedPipeline()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                                   base_url="http://t") as client:
+    async with _gated_client(compress_concurrency=1, compress_queue=1,
+                             ready_when_overloaded=ready_when_overloaded) as (client, gated):
         tasks = await _fill(client, gated, running=1, waiting=0)
         busy = await client.get("/readyz")  # a slot busy, room in the queue: still ready
         assert (busy.status_code, busy.json()["status"]) == (200, "ready")
@@ -285,10 +291,7 @@ def test_ready_when_overloaded_defaults_to_true(monkeypatch):
 
 
 async def test_batch_item_beyond_the_queue_bound_gets_an_overloaded_entry():
-    app = create_app(_settings(compress_concurrency=1, compress_queue=0))
-    gated = app.state.condenser.service.pipeline = GatedPipeline()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                                   base_url="http://t") as client:
+    async with _gated_client(compress_concurrency=1, compress_queue=0) as (client, gated):
         tasks = await _fill(client, gated, running=1, waiting=0)
         batch = await client.post("/v1/compress/batch", json={"items": [_request(7).model_dump()]})
         assert batch.status_code == 200
@@ -305,11 +308,8 @@ def _chat() -> dict:
 
 @pytest.mark.parametrize("overload", ["fail-open", "reject"])
 async def test_proxy_beyond_the_queue_bound_fails_open_or_rejects_at_once(upstream, overload):
-    app = create_app(_settings(compress_concurrency=1, compress_queue=0, overload=overload, min_tokens=50,
-                               openai_base_url=upstream[0]))
-    gated = app.state.condenser.service.pipeline = GatedPipeline()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                                   base_url="http://t") as client:
+    async with _gated_client(compress_concurrency=1, compress_queue=0, overload=overload, min_tokens=50,
+                             openai_base_url=upstream[0]) as (client, gated):
         tasks = await _fill(client, gated, running=1, waiting=0)
         began = time.perf_counter()
         reply = await client.post("/v1/chat/completions", json=_chat())
