@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import gzip
 import json
 import os
@@ -38,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -82,6 +84,31 @@ def start(cmd: list[str], env: dict, port: int) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError(f"{cmd} did not start")
+
+
+@contextlib.contextmanager
+def proxy_stack(args: argparse.Namespace, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
+    """A redis-server, the fake provider and the proxy (``args.method``, ``args.workers``, ``extra_env``) on
+    free loopback ports: yields ``(provider port, proxy port)``, stops all three on the way out."""
+    redis = RedisProcess().start()
+    up_port, proxy_port = free_port(), free_port()
+    py = sys.executable
+    procs = []
+    try:
+        procs.append(start([py, "-m", "api.fake_upstream", "--port", str(up_port), "--stream-delay", "0",
+                            "--no-record"], {}, up_port))
+        env = {"CONDENSER_REDIS_URL": redis.url, "CONDENSER_OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
+               "CONDENSER_METHOD": args.method, "CONDENSER_MIN_TOKENS": "200", "CONDENSER_PRELOAD": "true",
+               "CONDENSER_RATE": "0.2", **(extra_env or {})}
+        procs.append(start([py, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(proxy_port),
+                            "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
+                           env, proxy_port))
+        yield up_port, proxy_port
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+        redis.stop()
 
 
 def big_prompts(items: list[dict], n: int, per_prompt: int = 3) -> list[dict]:
@@ -147,19 +174,7 @@ def main() -> None:
         return abandoned(args)
 
     items = hotpotqa(args.miss_requests + 1)
-    redis = RedisProcess().start()
-    up_port, proxy_port = free_port(), free_port()
-    py = sys.executable
-    procs = []
-    try:
-        procs.append(start([py, "-m", "api.fake_upstream", "--port", str(up_port), "--stream-delay", "0",
-                            "--no-record"], {}, up_port))
-        env = {"CONDENSER_REDIS_URL": redis.url, "CONDENSER_OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
-               "CONDENSER_METHOD": args.method, "CONDENSER_MIN_TOKENS": "200", "CONDENSER_PRELOAD": "true",
-               "CONDENSER_RATE": "0.2"}
-        procs.append(start([py, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(proxy_port),
-                            "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
-                           env, proxy_port))
+    with proxy_stack(args) as (up_port, proxy_port):
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         proxy = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
         same = [chat(items[0])] * args.requests
@@ -172,11 +187,6 @@ def main() -> None:
             "proxy, cache miss": asyncio.run(run(proxy, [chat(it, f" #{i}") for i, it in enumerate(items[1:])], {},
                                                  args.concurrency, args.time_limit * 5)),
         }
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=10)
-        redis.stop()
     base = rows["direct (fake provider)"]
     print(f"\nproxy load, loopback, {os.cpu_count()} cores shared with the load generator; "
           f"concurrency {args.concurrency}, {args.workers} proxy worker(s), method {args.method}\n")
@@ -190,28 +200,11 @@ def main() -> None:
 def overload(args: argparse.Namespace) -> None:
     """The overload scenario alone: every request needs a compression; how long, and how answered."""
     items = hotpotqa(3 * args.overload_requests + 1)
-    redis = RedisProcess().start()
-    up_port, proxy_port = free_port(), free_port()
-    py = sys.executable
-    procs = []
-    try:
-        procs.append(start([py, "-m", "api.fake_upstream", "--port", str(up_port), "--stream-delay", "0",
-                            "--no-record"], {}, up_port))
-        env = {"CONDENSER_REDIS_URL": redis.url, "CONDENSER_OPENAI_BASE_URL": f"http://127.0.0.1:{up_port}/v1",
-               "CONDENSER_METHOD": args.method, "CONDENSER_MIN_TOKENS": "200", "CONDENSER_PRELOAD": "true",
-               "CONDENSER_RATE": "0.2", "CONDENSER_COMPRESS_QUEUE": str(args.queue),
-               "CONDENSER_OVERLOAD": args.overload_mode}
-        procs.append(start([py, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(proxy_port),
-                            "--log-level", "warning", "--no-access-log", "--workers", str(args.workers)],
-                           env, proxy_port))
+    with proxy_stack(args, {"CONDENSER_COMPRESS_QUEUE": str(args.queue),
+                            "CONDENSER_OVERLOAD": args.overload_mode}) as (_, proxy_port):
         proxy = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
         r = asyncio.run(run(proxy, big_prompts(items, args.overload_requests), {}, args.concurrency,
                             args.time_limit))
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=10)
-        redis.stop()
     print(f"\noverload, loopback, {os.cpu_count()} cores shared with the load generator; concurrency "
           f"{args.concurrency}, {args.workers} proxy worker(s), method {args.method}, new ~4k-token prompts, "
           f"queue {args.queue}, overload {args.overload_mode}\n")
