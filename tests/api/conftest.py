@@ -11,14 +11,25 @@ pytest.importorskip("fastapi")
 pytest.importorskip("redis")
 
 
-@pytest.fixture(scope="module")
-def redis_server():
+def _redis():
+    """A started redis-server, stopped when its fixture ends (skips where redis-server is not installed)."""
     try:
         server = RedisProcess().start()
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    yield from _redis()
+
+
+@pytest.fixture
+def redis_process():
+    """A redis-server of this test alone: the test may kill and restart it."""
+    yield from _redis()
 
 
 @pytest.fixture(scope="module")

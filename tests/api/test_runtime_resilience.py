@@ -22,20 +22,8 @@ from api.service import CompressionService, CompressionTimeout
 from api.settings import Settings
 from compressor.cancellation import Cancelled, cancellable, checkpoint
 from pipelines import Pipeline
-from tests.fixtures.redis_server import RedisProcess
 
 CONTEXT = "Ada Lovelace was born in London in 1815. She wrote the first published algorithm. " * 30
-
-
-@pytest.fixture
-def redis_process():
-    """A redis-server of this test alone: the test kills and restarts it."""
-    try:
-        server = RedisProcess().start()
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
-    yield server
-    server.stop()
 
 
 def _settings(**overrides) -> Settings:
