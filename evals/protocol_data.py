@@ -18,11 +18,14 @@ import random
 import re
 import string
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compressor.training.splits import is_dev
+from evals import qa_sets
+from evals.data.io import read_jsonl
+from evals.qa_sets import QAItem
 
 FOLDS = 5
 LONG_TOKENS = 10_000
@@ -79,26 +82,20 @@ def contains(text: str, answers: list[str]) -> bool:
 
 
 def _rows(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    return list(read_jsonl(path))
 
 
-def _hotpot_context(r: dict) -> str:
-    return "\n\n".join(f"Passage {i + 1}:\n{t}\n{''.join(s)}" for i, (t, s) in enumerate(r["context"]))
-
-
-def _musique_context(r: dict) -> str:
-    return "\n\n".join(f"Passage {i + 1}:\n{c.get('title', '')}\n{c['text']}" for i, c in enumerate(r["ctxs"]))
+def _from_qa_set(source: str, items: Iterable[QAItem]) -> list[Item]:
+    """``evals.qa_sets`` items (same "Passage i:" contexts as the embedded-model eval) as protocol items."""
+    return [Item(source, x.id, x.question, x.context, x.answers, not is_dev(source, x.id)) for x in items]
 
 
 def hotpotqa(data: Path) -> list[Item]:
-    return [Item("hotpotqa", r["_id"], r["question"], _hotpot_context(r), [r["answer"]],
-                 not is_dev("hotpotqa", r["_id"])) for r in _rows(data / "hotpotqa" / "distractor.jsonl.gz")]
+    return _from_qa_set("hotpotqa", qa_sets.hotpotqa(data))
 
 
 def musique(data: Path) -> list[Item]:
-    return [Item("musique", r["id"], r["question"], _musique_context(r), list(r["answers"]),
-                 not is_dev("musique", r["id"])) for r in _rows(data / "musique" / "musique_s.jsonl.gz")]
+    return _from_qa_set("musique", qa_sets.musique(data))
 
 
 def nq(data: Path, seed: int = 0) -> list[Item]:
