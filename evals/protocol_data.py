@@ -15,8 +15,6 @@ import gzip
 import hashlib
 import json
 import random
-import re
-import string
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from pathlib import Path
 from compressor.training.splits import is_dev
 from evals import qa_sets
 from evals.data.io import read_jsonl
+from evals.metrics.normalize import normalize_answer
 from evals.qa_sets import QAItem
 
 FOLDS = 5
@@ -65,14 +64,9 @@ def fold_of(source: str, item_id: str) -> int:
 
 
 def norm(text: str) -> str:
-    """``../shared/tools/retention.py``'s normalisation: NFKC, lower case, no punctuation or articles."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-_PUNCTUATION = frozenset(string.punctuation)
+    """``../shared/tools/retention.py``'s normalisation: NFKC, then the SQuAD rules (lower case, no
+    punctuation or articles: ``evals.metrics.normalize.normalize_answer``)."""
+    return normalize_answer(unicodedata.normalize("NFKC", text))
 
 
 def contains(text: str, answers: list[str]) -> bool:
