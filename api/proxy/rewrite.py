@@ -94,9 +94,10 @@ async def compress_request(body: dict, anthropic: bool, controls: Controls, serv
                                   target_tokens=controls.target_tokens, method=outcome.method, options=options)
         result = await service.compress(request, tenant)
         part.text = f"{result.text}\n\n{question}" if question else result.text
+        after = result.compressed_tokens + (tokens - result.original_tokens)
         outcome.tokens_before += tokens
-        outcome.tokens_after += result.compressed_tokens + (tokens - result.original_tokens)
-        plan.compressed(part, tokens, result.compressed_tokens + (tokens - result.original_tokens))
+        outcome.tokens_after += after
+        plan.compressed(part, tokens, after)
         outcome.parts += 1
         outcome.cached = outcome.cached and result.cached
         outcome.protected_tokens += result.info.get("anatomy", {}).get("protected_tokens", 0)
