@@ -45,6 +45,7 @@ from pathlib import Path
 
 from compressor import compress
 from compressor.tokens import count_tokens
+from evals.data.io import read_jsonl
 from evals.qa_sets import answer_in, data_dir, load
 
 RATES = {"3x": 1 / 3, "5x": 0.2, "10x": 0.1}
@@ -244,8 +245,7 @@ BUILDERS: dict[str, Callable[[Path, int], list[Case]]] = {
 
 
 def _rows(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    return list(read_jsonl(path))
 
 
 # --- measures -------------------------------------------------------------------------------------------
