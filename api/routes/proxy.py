@@ -57,6 +57,13 @@ def _check(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return body
 
 
+async def _original(request: Request) -> dict[str, Any]:
+    """The client's body as sent, without the ``condenser`` field: what failing open forwards."""
+    body = _parse(await request.body())
+    body.pop(BODY_FIELD, None)
+    return body
+
+
 async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bool) -> Response:
     state = state_of(request)
     body = _check(_parse(await request.body()), state.settings)
@@ -72,8 +79,7 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
         except Overloaded:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
             if state.settings.overload == "reject":
                 raise
-            body = _parse(await request.body())  # forward the original at once, as failing open does
-            body.pop(BODY_FIELD, None)
+            body = await _original(request)  # forward it at once, as failing open does
             status, extra = "failed-open", {"x-condenser-reason": "overloaded"}
         except Exception as exc:  # the controls were checked above: what fails now is the compressor, not the client
             if isinstance(exc, APIError) and exc.status in (429, 503):
@@ -82,8 +88,7 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
                 raise APIError(503, f"compression failed ({type(exc).__name__}); fail-closed is configured",
                                type="compression_error") from exc
             log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
-            body = _parse(await request.body())  # the parsed copy may be half rewritten
-            body.pop(BODY_FIELD, None)
+            body = await _original(request)  # the parsed copy may be half rewritten
             status = "failed-open"
     extra.setdefault("x-condenser-compression", status)
     payload = orjson.dumps(body)
