@@ -139,9 +139,8 @@ class CondenserCompressor(BaseDocumentCompressor):
                       received: int) -> list[Document]:
         """Each document with its own result; ``top_n`` / ``min_relevance`` applied on their relevance."""
         scores = [_relevance(r, 0) for r in results]
-        known = None if any(s is None for s in scores) else scores
-        threshold = self.min_relevance if known is not None else None
-        keep = set(kept_documents(known, len(docs), self.top_n, threshold))
+        known = None if any(s is None for s in scores) else scores  # no scores: min_relevance has nothing to read
+        keep = set(kept_documents(known, len(docs), self.top_n, self.min_relevance))
         out = [_with_metadata(d, r.text, r, 0) if i in keep else None
                for i, (d, r) in enumerate(zip(docs, results))]
         return _counted_drops([d for d in out if d is not None], received)
