@@ -18,6 +18,7 @@ from api.schemas import (
     MethodsResponse,
 )
 from api.service import CompressionTimeout
+from api.settings import Settings
 from api.state import CallerDep, state_of
 from compressor import available_methods
 from compressor.readiness import CHECKPOINT_METHODS, describe
@@ -27,17 +28,13 @@ router = APIRouter(prefix="/v1", tags=["compression"])
 ERRORS = {r: {"model": ErrorResponse} for r in (400, 401, 413, 422, 424, 429, 503)}
 
 
-def _configured_checkpoint(settings: object, method: str) -> str | None:
-    return (getattr(settings, "checkpoints", None) or {}).get(method)
-
-
-def _not_ready(req: CompressRequest, settings: object) -> APIError | None:
+def _not_ready(req: CompressRequest, settings: Settings) -> APIError | None:
     """424 naming the method when its checkpoint is not on this machine: the service never downloads one
     inside a request. A request that picks its own checkpoint is left to the option checks."""
-    method = req.method or getattr(settings, "method", "condenser")
+    method = req.method or settings.method
     if method not in CHECKPOINT_METHODS or {"model_path", "checkpoint"} & req.options.keys():
         return None
-    status = describe(method, _configured_checkpoint(settings, method))
+    status = describe(method, settings.checkpoints.get(method))
     if status.ready:
         return None
     return APIError(424, f"method {method} is not ready: {status.detail}", type="method_not_ready", param="method")
@@ -89,7 +86,7 @@ async def methods(request: Request) -> MethodsResponse:
     """The compression methods this service offers, its default, and which are ready (a checkpoint method
     without its checkpoint is not: ``detail`` says what it needs)."""
     settings = state_of(request).settings
-    details = [describe(name, _configured_checkpoint(settings, name)) for name in available_methods()]
+    details = [describe(name, settings.checkpoints.get(name)) for name in available_methods()]
     return MethodsResponse(methods=available_methods(), default=settings.method,
                            details=[MethodInfo(name=s.name, description=s.description, ready=s.ready,
                                                detail=s.detail) for s in details])
