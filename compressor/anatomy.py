@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from retriever.repeats import stripped
 from retriever.sentences import sentence_offsets
 from retriever.structure import json_members, markdown_blocks
 
@@ -249,11 +250,11 @@ def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list
 
     labels = [m for m in _LABEL.finditer(text) if not _inside(m.start(), code)]
     for m in labels:
-        start, end = _trimmed(text, m.start(), m.end())
+        start, end = stripped(text, m.start(), m.end())
         pieces.append(Piece(doc, start, end, "scaffolding", "label"))
     for m in _META_LINE.finditer(text):
         if not _inside(m.start(), code):
-            pieces.append(Piece(doc, *_trimmed(text, m.start(), m.end()), "scaffolding", "source"))
+            pieces.append(Piece(doc, *stripped(text, m.start(), m.end()), "scaffolding", "source"))
     if labels:
         starts = [m.start() for m in labels] + [len(text)]
         regions.extend(pairwise(starts))
@@ -283,7 +284,7 @@ def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list
 
 def _heading_sections(text: str, doc: int, blocks: list) -> list[Held]:
     """Each heading with its section: up to the next heading of the same or a higher level."""
-    heads = [(*_trimmed(text, b.start, b.end), _level(text[b.start : b.end])) for b in blocks]
+    heads = [(*stripped(text, b.start, b.end), _level(text[b.start : b.end])) for b in blocks]
     out = []
     for i, (start, end, level) in enumerate(heads):
         stop = next((s for s, _, lv in heads[i + 1 :] if lv <= level), len(text))
@@ -327,7 +328,7 @@ def _xml(text: str, doc: int, code: list[tuple[int, int]]
             if not stack:
                 continue
             begin = stack.pop()
-            start, end = _trimmed(text, begin.end(), m.start())
+            start, end = stripped(text, begin.end(), m.start())
             if end <= start:
                 continue
             if name in _DOC_LEVEL:
@@ -409,17 +410,18 @@ def _paragraph_pieces(text: str, doc: int, start: int, end: int, code: list[tupl
             continue
         line = text[line_start:line_end]
         body = line_start + (len(line) - len(_unbullet(line)))
-        stripped = text[body:line_end].strip()
-        if not stripped:
+        left, right = stripped(text, body, line_end)
+        content = text[left:right]
+        if not content:
             continue
-        if _QUESTION_LINE.match(stripped):
-            out.append(Piece(doc, *_trimmed(text, body, line_end), "question", "question"))
+        if _QUESTION_LINE.match(content):
+            out.append(Piece(doc, left, right, "question", "question"))
             continue
-        if _ANSWER_PREFIX.fullmatch(stripped):
-            out.append(Piece(doc, *_trimmed(text, body, line_end), "scaffolding", "answer_prefix"))
+        if _ANSWER_PREFIX.fullmatch(content):
+            out.append(Piece(doc, left, right, "scaffolding", "answer_prefix"))
             continue
-        if _RULES_HEADER.fullmatch(stripped) or (len(stripped) <= 200 and _INTRO.fullmatch(stripped)):
-            out.append(Piece(doc, *_trimmed(text, body, line_end), "scaffolding", "intro"))
+        if _RULES_HEADER.fullmatch(content) or (len(content) <= 200 and _INTRO.fullmatch(content)):
+            out.append(Piece(doc, left, right, "scaffolding", "intro"))
             continue
         for s, e in sentence_offsets(text[body:line_end], base=body):
             kind = _sentence_kind(text[s:e]) or ("instruction" if whole else None)
@@ -504,14 +506,6 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if text[pos:end].strip():
         out.append((pos, end))
     return out
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _inside(pos: int, ranges: list[tuple[int, int]]) -> bool:

@@ -20,6 +20,7 @@ from compressor.budget import Fitted, assemble, join_documents, merge_spans, res
 from compressor.methods.base import Candidate
 from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
+from retriever.repeats import stripped
 from retriever.structure import json_members, markdown_blocks, table_parts
 
 #: the score of a protected candidate: above any method's, so the greedy fit takes them first
@@ -189,11 +190,7 @@ def _outside(documents: list[str], cand: Candidate, protected: list[Piece]) -> l
         pieces = [part for s, e in pieces for part in ((s, min(e, p.start)), (max(s, p.end), e)) if part[1] > part[0]]
     text = documents[cand.doc]
     out = []
-    for s, e in pieces:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+    for s, e in (stripped(text, *piece) for piece in pieces):
         if e - s > 1:
             out.append(Candidate(cand.doc, s, e, cand.score, cand.atomic))
     return out

@@ -63,7 +63,7 @@ class SeenText:
             return [(start, end)]
         # a cut runs to the next word, so a piece starts with a word, not with the run's ". "
         cuts = [(words[a].start(), words[b].start() if b < len(words) else end) for a, b in runs]
-        pieces = (_stripped(text, s, e) for s, e in without_spans(start, end, cuts))
+        pieces = (stripped(text, s, e) for s, e in without_spans(start, end, cuts))
         return [(s, e) for s, e in pieces if len(_WORD.findall(text, s, e)) >= SHINGLE]
 
     def add(self, text: str, start: int, end: int) -> None:
@@ -126,7 +126,8 @@ def _sentence_words(text: str, start: int, end: int) -> list[tuple[str, ...]]:
     return [words for words in out if words]
 
 
-def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+def stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` less the whitespace at its ends."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
