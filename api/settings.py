@@ -12,6 +12,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: how the proxy treats the provider-cached prefix (``api.proxy.cache_policy``)
+CachePolicy = Literal["preserve", "stable", "aggressive"]
+
 
 class Settings(BaseSettings):
     """Deployment settings of the Condenser service (environment prefix ``CONDENSER_``)."""
@@ -89,7 +92,7 @@ class Settings(BaseSettings):
         default_factory=dict, description='checkpoints the API may load, name -> folder or hub id, e.g. '
         '{"llmlingua2": "/models/llmlingua2"}; a method uses the one named after it, a request may pick another '
         'by name (options.checkpoint), never by path')
-    cache_policy: Literal["preserve", "stable", "aggressive"] = Field(
+    cache_policy: CachePolicy = Field(
         "aggressive", description="proxy: the provider-cached prefix (up to Anthropic's last cache_control, "
         "OpenAI's messages before the last user one) is left as sent (preserve), compressed without the question "
         "so its bytes repeat (stable), or compressed for the question like the rest (aggressive)")

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from api.metrics import Metrics
 from api.pricing import input_cost, price_table
 from api.proxy.messages import Part
 
-Policy = Literal["preserve", "stable", "aggressive"]
-POLICIES: tuple[str, ...] = ("preserve", "stable", "aggressive")
 HEADER = "x-condenser-cache-policy"
 #: string fields that hold message text, in request bodies of both APIs
 _TEXT_KEYS = frozenset({"system", "content", "text"})

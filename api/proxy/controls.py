@@ -6,13 +6,13 @@ over the body field; both fall back to the deployment's settings.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.errors import APIError
 from api.limits import MAX_TARGET_TOKENS
-from api.settings import Settings
+from api.settings import CachePolicy, Settings
 from compressor import available_methods
 
 BODY_FIELD = "condenser"
@@ -35,7 +35,7 @@ class Controls(BaseModel):
     min_tokens: int | None = Field(None, ge=0)
     keep: list[str] | None = Field(None, description="spans kept verbatim in every compressed part (body field "
                                    "only); <keep>...</keep> in a message does the same inline")
-    cache_policy: Literal["preserve", "stable", "aggressive"] | None = Field(
+    cache_policy: CachePolicy | None = Field(
         None, description="the provider-cached prefix: as sent, compressed without the question, or for it "
         "(api.proxy.cache_policy)")
 
