@@ -351,17 +351,17 @@ def _plain_frames(text: str) -> list[tuple[int, int]]:
     """Leading and trailing runs of instruction-like paragraphs of a text without document structure."""
     paragraphs = _paragraphs(text, 0, len(text))
     frames = []
-    lead_end = None
+    lead = 0
     for start, end in paragraphs:
         if not _frame_like(text, start, end):
             break
-        lead_end = end
-    if lead_end is not None:
-        frames.append((0, lead_end))
+        lead += 1
+    if lead:
+        frames.append((0, paragraphs[lead - 1][1]))
     trail_start = None
-    for start, end in reversed(paragraphs):
-        if lead_end is not None and start < lead_end:
-            break
+    # paragraphs[lead] ended the lead run (not frame-like): the trailing run stops there without testing
+    # it again (a one-paragraph text would be split into sentences twice)
+    for start, end in reversed(paragraphs[lead + 1 :]):
         if not _frame_like(text, start, end):
             break
         trail_start = start
