@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from retriever.repeats import stripped
+from retriever.repeats import stripped, without_spans
 from retriever.sentences import sentence_offsets
 from retriever.structure import json_members, markdown_blocks
 
@@ -272,7 +272,7 @@ def _classify(text: str, doc: int, query: str | None) -> tuple[list[Piece], list
     held.extend(sectioned)
 
     if regions:
-        frames = _complement(regions, len(text))
+        frames = without_spans(0, len(text), _merge_ranges(regions))
     else:
         frames = _plain_frames(text)
     frames.extend(_rules_blocks(text, regions))
@@ -522,19 +522,8 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _complement(ranges: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
-    out, pos = [], 0
-    for s, e in _merge_ranges(ranges):
-        if s > pos:
-            out.append((pos, s))
-        pos = max(pos, e)
-    if pos < length:
-        out.append((pos, length))
-    return out
-
-
 def _gaps(text: str, pieces: list[Piece]) -> list[tuple[int, int]]:
-    spans = _complement([(p.start, p.end) for p in pieces], len(text))
+    spans = without_spans(0, len(text), _merge_ranges([(p.start, p.end) for p in pieces]))
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
