@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,15 +29,12 @@ try:
 except ImportError as exc:  # the callback is optional: say how to get it instead of a bare traceback
     raise ImportError("condenser.litellm_hook needs litellm: pip install 'condenser[litellm,api]'") from exc
 
-from api.admission import Overloaded
 from api.errors import APIError
 from api.proxy.controls import BODY_FIELD, controls_of
-from api.proxy.rewrite import compress_request
+from api.proxy.rewrite import compress_or_fail_open
 from api.settings import Settings
 
 __all__ = ["RESULT_KEY", "CondenserHook", "proxy_handler_instance"]
-
-log = logging.getLogger("condenser.litellm")
 
 RESULT_KEY = "condenser_result"
 #: LiteLLM call types whose request holds chat messages, and whether the body is Anthropic-shaped
@@ -107,29 +103,17 @@ class CondenserHook(CustomLogger):
         except APIError as exc:  # a bad control is the caller's mistake, as in Condenser's proxy
             raise _http_error(exc) from exc
         data.pop(BODY_FIELD, None)
-        status, extra = "bypassed", {}
-        if not controls.bypass:
-            original = {k: copy.deepcopy(body[k]) for k in ("messages", "system") if k in body}
-            try:
-                outcome = await compress_request(body, anthropic, controls, self.service, tenant)
-                status = outcome.status if outcome else "skipped"
-                extra = outcome.headers(status) if outcome else {}
-            except Overloaded as exc:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
-                if self.settings.overload == "reject":
-                    raise _http_error(exc) from exc
-                body.update(original)
-                status, extra = "failed-open", {"x-condenser-reason": "overloaded"}
-            except Exception as exc:  # the controls were checked above: what fails now is the compressor
-                if isinstance(exc, APIError) and exc.status in (429, 503):
-                    raise _http_error(exc) from exc  # a capacity answer is the service's verdict
-                if not self.settings.fail_open:
-                    raise _http_error(APIError(503, f"compression failed ({type(exc).__name__}); fail-closed "
-                                                    "is configured", type="compression_error")) from exc
-                log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
-                body.update(original)
-                status = "failed-open"
+        # what failing open restores: compress_or_fail_open rewrites body's parts in place
+        original = {} if controls.bypass else {k: copy.deepcopy(body[k]) for k in ("messages", "system") if k in body}
+        try:
+            extra, failed_open = await compress_or_fail_open(body, anthropic, controls, self.service, tenant,
+                                                               self.settings)
+        except APIError as exc:  # overloaded under reject, a capacity answer, or fail-closed
+            raise _http_error(exc) from exc
+        if failed_open:
+            body.update(original)
         data.update({k: body[k] for k in ("messages", "system") if k in body})
-        meta[RESULT_KEY] = {**extra, "x-condenser-compression": status}
+        meta[RESULT_KEY] = extra
 
 
 def _call_name(call_type: Any) -> str | None:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
+from api.admission import Overloaded
 from api.cache import LRU
+from api.errors import APIError
 from api.proxy.cache_policy import CachePlan, PrefixReport
 from api.proxy.controls import Controls
 from api.proxy.messages import Part, query_of, split_question, text_parts
 from api.schemas import CompressRequest
 from api.service import CompressionService
+from api.settings import Settings
 from compressor.tokens import count_tokens, encoding_for_model
+
+log = logging.getLogger("condenser.api.proxy")
 
 
 @dataclass
@@ -104,3 +110,31 @@ async def compress_request(body: dict, anthropic: bool, controls: Controls, serv
     outcome.cache_prefix = plan.report(parts, model, lambda text: _count(text, encoding))
     outcome.cache_prefix.record(service.metrics)
     return outcome
+
+
+async def compress_or_fail_open(body: dict, anthropic: bool, controls: Controls, service: CompressionService,
+                                tenant: str, settings: Settings) -> tuple[dict[str, str], bool]:
+    """``compress_request`` with the proxy's failure policy: the response headers, and whether the caller
+    must forward its original body (failed open: the compressor failed, or the queue was full under
+    ``settings.overload`` ``fail-open``; ``body`` may then be half rewritten). Raises the ``APIError`` to
+    answer with: overloaded under ``reject``, a capacity answer (429/503), or 503 when fail-closed. The
+    controls are checked before: what fails here is the compressor, not the client."""
+    if controls.bypass:
+        return {"x-condenser-compression": "bypassed"}, False
+    try:
+        outcome = await compress_request(body, anthropic, controls, service, tenant)
+    except Overloaded:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
+        if settings.overload == "reject":
+            raise
+        return {"x-condenser-reason": "overloaded", "x-condenser-compression": "failed-open"}, True
+    except Exception as exc:
+        if isinstance(exc, APIError) and exc.status in (429, 503):
+            raise  # a capacity answer is the service's verdict, not a compressor failure
+        if not settings.fail_open:
+            raise APIError(503, f"compression failed ({type(exc).__name__}); fail-closed is configured",
+                           type="compression_error") from exc
+        log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
+        return {"x-condenser-compression": "failed-open"}, True
+    if outcome is None:
+        return {"x-condenser-compression": "skipped"}, False
+    return outcome.headers(outcome.status), False

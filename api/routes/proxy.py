@@ -6,7 +6,6 @@ comes back exactly as the provider sent it (streams chunk by chunk), plus ``x-co
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -14,15 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.access import Caller
-from api.admission import Overloaded
 from api.errors import APIError
 from api.limits import check_chat
 from api.proxy.controls import BODY_FIELD, controls_of
-from api.proxy.rewrite import compress_request
+from api.proxy.rewrite import compress_or_fail_open
 from api.settings import Settings
 from api.state import CallerDep, state_of
-
-log = logging.getLogger("condenser.api.proxy")
 
 router = APIRouter(prefix="/v1", tags=["proxy"])
 
@@ -70,27 +66,10 @@ async def _proxy_chat(request: Request, caller: Caller, path: str, anthropic: bo
     controls = controls_of(request.headers, body, state.settings)
     # a proxy-key caller routed where the deployment has no key is refused before any compression work
     state.upstream.credential(caller, state.upstream.route(anthropic, body.get("model")))
-    status, extra = "bypassed", {}
-    if not controls.bypass:
-        try:
-            outcome = await compress_request(body, anthropic, controls, state.service, caller.tenant)
-            status = outcome.status if outcome else "skipped"
-            extra = outcome.headers(status) if outcome else {}
-        except Overloaded:  # the compression queue is full: back-pressure by CONDENSER_OVERLOAD
-            if state.settings.overload == "reject":
-                raise
-            body = await _original(request)  # forward it at once, as failing open does
-            status, extra = "failed-open", {"x-condenser-reason": "overloaded"}
-        except Exception as exc:  # the controls were checked above: what fails now is the compressor, not the client
-            if isinstance(exc, APIError) and exc.status in (429, 503):
-                raise  # a capacity answer (overloaded) is the service's verdict, not a compressor failure
-            if not state.settings.fail_open:
-                raise APIError(503, f"compression failed ({type(exc).__name__}); fail-closed is configured",
-                               type="compression_error") from exc
-            log.warning("compression failed (%s); forwarding the original (fail open)", type(exc).__name__)
-            body = await _original(request)  # the parsed copy may be half rewritten
-            status = "failed-open"
-    extra.setdefault("x-condenser-compression", status)
+    extra, failed_open = await compress_or_fail_open(body, anthropic, controls, state.service, caller.tenant,
+                                                       state.settings)
+    if failed_open:
+        body = await _original(request)  # the parsed copy may be half rewritten
     payload = orjson.dumps(body)
     return await state.upstream.forward("POST", path, headers=request.headers, caller=caller, body=payload,
                                         anthropic=anthropic, model=body.get("model"), extra_headers=extra)
