@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import tiktoken
 from pydantic import BaseModel, Field
+
+from compressor.validation import model_known
 
 #: characters of the text a repr shows
 REPR_CHARS = 40
@@ -57,10 +58,6 @@ def record_call(result: CompressionResult, model: str | None = None) -> Compress
                             "tokens_in": result.original_tokens, "tokens_out": result.compressed_tokens}
     if model is not None:
         call["model"] = model
-        try:  # an unknown model was counted with the default encoding: say the counts are approximate
-            tiktoken.encoding_name_for_model(model)
-            call["model_known"] = True
-        except KeyError:
-            call["model_known"] = False
+        call["model_known"] = model_known(model)  # unknown: counted with the default encoding, approximate
     result.info = {**result.info, **call}
     return result

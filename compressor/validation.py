@@ -10,6 +10,7 @@ from typing import Any
 
 import tiktoken
 
+from compressor import tokens
 from compressor.tokens import DEFAULT_ENCODING
 
 #: LLMLingua's argument names, accepted as aliases of Condenser's own: alias -> name
@@ -108,14 +109,20 @@ def resolve_aliases(query: Any, target_tokens: Any, options: dict[str, Any]) -> 
     return values["query"], values["target_tokens"], options
 
 
-def encoding_for_model(model: str) -> tuple[str, bool]:
-    """``(encoding, known)``: the tiktoken encoding of ``model``; an unknown model counts with
-    ``cl100k_base`` and warns once per model name, since its token counts are then approximate."""
+def model_known(model: str) -> bool:
+    """Whether tiktoken knows ``model``'s encoding (an unknown model counts with ``DEFAULT_ENCODING``)."""
     try:
-        return tiktoken.encoding_name_for_model(model), True
+        tiktoken.encoding_name_for_model(model)
     except KeyError:
-        if model not in _warned_models:
-            _warned_models.add(model)
-            warnings.warn(f"model {model!r} is unknown to tiktoken: token counts use {DEFAULT_ENCODING} "
-                          "(approximate for this model; pass encoding= to choose)", UserWarning, stacklevel=4)
-        return DEFAULT_ENCODING, False
+        return False
+    return True
+
+
+def encoding_for_model(model: str) -> str:
+    """The tiktoken encoding of ``model`` (``compressor.tokens.encoding_for_model``); an unknown model
+    counts with ``cl100k_base`` and warns once per model name, since its token counts are then approximate."""
+    if not model_known(model) and model not in _warned_models:
+        _warned_models.add(model)
+        warnings.warn(f"model {model!r} is unknown to tiktoken: token counts use {DEFAULT_ENCODING} "
+                      "(approximate for this model; pass encoding= to choose)", UserWarning, stacklevel=4)
+    return tokens.encoding_for_model(model)

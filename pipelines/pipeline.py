@@ -260,7 +260,7 @@ class Pipeline:
         if opts.get("model") is not None:
             if not isinstance(opts["model"], str):
                 raise TypeError("model must be a str (the target LLM's name)")
-            return encoding_for_model(opts["model"])[0]  # warns once for a model tiktoken does not know
+            return encoding_for_model(opts["model"])  # warns once for a model tiktoken does not know
         name = opts.get("encoding") or self.config.encoding
         try:
             get_encoding(name)
