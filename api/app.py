@@ -31,10 +31,7 @@ compresses long prompts on their way to the provider. `/v1/compress` is the SDK'
 
 
 def _state(settings: Settings, metrics: Metrics) -> AppState:
-    cache = CompressionCache(settings.redis_url, ttl_s=settings.cache_ttl_s,
-                             max_entry_bytes=settings.cache_max_entry_bytes, lru_entries=settings.lru_entries,
-                             timeout_s=settings.redis_timeout_s, retry_s=settings.redis_retry_s,
-                             cluster=settings.redis_cluster)
+    cache = CompressionCache.from_settings(settings)
     return AppState(settings=settings, metrics=metrics, cache=cache,
                     service=CompressionService(settings, cache, metrics, _vector_store(settings)),
                     limiter=RateLimiter(settings.rate_limit_per_minute), upstream=Upstream(settings, metrics))

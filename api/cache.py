@@ -17,11 +17,14 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from retriever.redis_link import Backoff, redis_client, redis_errors
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 log = logging.getLogger("condenser.api.cache")
 
@@ -74,6 +77,13 @@ class CompressionCache:
         self._refusing = False  # the last failure came fast (a refusal, not a stall): no need to wait
         self._redis = (redis_client(redis_url, timeout_s=timeout_s, cluster=cluster, asyncio=True)
                        if redis_url else None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CompressionCache:
+        """The cache a deployment's settings describe (the service's and the LiteLLM hook's)."""
+        return cls(settings.redis_url, ttl_s=settings.cache_ttl_s, max_entry_bytes=settings.cache_max_entry_bytes,
+                   lru_entries=settings.lru_entries, timeout_s=settings.redis_timeout_s,
+                   retry_s=settings.redis_retry_s, cluster=settings.redis_cluster)
 
     @property
     def redis_up(self) -> bool:

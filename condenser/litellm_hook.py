@@ -172,11 +172,7 @@ def _build_service(settings: Settings) -> Any:
     from api.metrics import Metrics
     from api.service import CompressionService
 
-    cache = CompressionCache(settings.redis_url, ttl_s=settings.cache_ttl_s,
-                             max_entry_bytes=settings.cache_max_entry_bytes, lru_entries=settings.lru_entries,
-                             timeout_s=settings.redis_timeout_s, retry_s=settings.redis_retry_s,
-                             cluster=settings.redis_cluster)
-    return CompressionService(settings, cache, Metrics())
+    return CompressionService(settings, CompressionCache.from_settings(settings), Metrics())
 
 
 #: the instance a LiteLLM ``config.yaml`` names: ``callbacks: condenser.litellm_hook.proxy_handler_instance``
