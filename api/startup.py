@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from api.proxy.upstream import provider_key
 from api.settings import Settings
 
 
@@ -33,7 +34,8 @@ def summary(settings: Settings, redis: str, traced: bool, preloaded: bool) -> st
     else:
         cache = f"redis {safe_url(settings.redis_url)} unreachable (in-process cache until it answers)"
     if settings.api_keys:
-        keyed = sorted(settings.upstream_api_keys) or (["openai"] if settings.upstream_api_key else [])
+        routes_keyed = ["openai", "anthropic", *settings.model_routes]
+        keyed = sorted(route for route in routes_keyed if provider_key(settings, route))
         auth = (f"auth on ({len(settings.api_keys)} proxy key{'s' * (len(settings.api_keys) != 1)}; "
                 f"provider keys for {', '.join(keyed) if keyed else 'no route: clients send their own'})")
     else:

@@ -36,6 +36,18 @@ def test_start_up_line_says_what_the_service_does_without_any_key(upstream, capl
     assert "SECRET" not in line and "pw" not in line and "token" not in line
 
 
+def test_start_up_line_names_every_route_a_key_goes_to(upstream, caplog):
+    """The legacy single key still keys the openai route beside a per-route anthropic key."""
+    from api.app import create_app
+
+    settings = proxy_settings(upstream[0], None, api_keys=[PROXY_KEY], upstream_api_key=KEY,
+                              upstream_api_keys={"anthropic": "sk-ant-SECRET"})
+    with caplog.at_level(logging.INFO, logger="condenser.api"), TestClient(create_app(settings)):
+        pass
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("condenser ready"))
+    assert "provider keys for anthropic, openai)" in line and "SECRET" not in line
+
+
 def test_start_up_line_with_auth_off_and_no_redis(upstream, caplog):
     from api.app import create_app
 
