@@ -84,7 +84,7 @@ class Protection:
 
     def needed(self, kept: list[Span]) -> list[Held]:
         """Held pieces whose section kept some text that is not itself protected."""
-        protected = {(p.doc, p.start, p.end) for p in self.anatomy.protected}
+        protected = self._protected_keys()
         text_spans = [s for s in kept if (s.doc, s.start, s.end) not in protected]
         return [h for h in self.anatomy.held
                 if any(s.doc == h.piece.doc and s.start < h.end and s.end > h.start for s in text_spans)]
@@ -103,8 +103,9 @@ class Protection:
         differently): left out, so no label stands alone; and table rows whose head did not fit (a
         ``target_tokens`` ceiling too small for it), so no row stands without its header."""
         added = {(h.piece.doc, h.piece.start, h.piece.end): h for h in self.added}
+        protected = self._protected_keys()
         text_spans = [s for s in kept if (s.doc, s.start, s.end) not in added
-                      and (s.doc, s.start, s.end) not in self._protected_keys()]
+                      and (s.doc, s.start, s.end) not in protected]
         out = [s for s in kept if (s.doc, s.start, s.end) in added and not any(
             t.doc == s.doc and t.start < added[(s.doc, s.start, s.end)].end
             and t.end > added[(s.doc, s.start, s.end)].start for t in text_spans)]
