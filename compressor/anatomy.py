@@ -205,7 +205,7 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
     if not any(_makes_a_prompt(p, stripped) for p in pieces):
         # a bare context: its labels and tags compete as evidence (see _PROMPT_KINDS); headings stay held
         pieces, held = [], [h for h in held if h.piece.label == "heading"]
-    protected = _merge(pieces)
+    protected = merge_pieces(pieces)
     held = [h for h in held if not any(p.doc == h.piece.doc and p.start < h.piece.end and h.piece.start < p.end
                                        for p in protected)]
     return Anatomy(stripped, protected, sorted(held, key=lambda h: (h.piece.doc, h.piece.start)), missing)
@@ -527,7 +527,7 @@ def _gaps(text: str, pieces: list[Piece]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
-def _merge(pieces: list[Piece]) -> list[Piece]:
+def merge_pieces(pieces: list[Piece]) -> list[Piece]:
     """Overlapping pieces become one (the first's kind, a caller's ``keep`` winning)."""
     out: list[Piece] = []
     for p in sorted(pieces, key=lambda p: (p.doc, p.start, -p.end)):

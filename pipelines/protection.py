@@ -15,7 +15,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compressor.anatomy import Anatomy, Held, Piece, analyse
+from compressor.anatomy import Anatomy, Held, Piece, analyse, merge_pieces
 from compressor.budget import Fitted, assemble, join_documents, merge_spans, resolve_budget
 from compressor.methods.base import Candidate
 from compressor.result import Span
@@ -63,7 +63,7 @@ class Protection:
         """Protected pieces as whole candidates first, then the method's, protected and held text cut out
         of them (a held piece is added only with its section, see ``needed``)."""
         forced = [Candidate(p.doc, p.start, p.end, FORCED_SCORE, atomic=True) for p in self.anatomy.protected]
-        blocked = _merged(self.anatomy.protected + [h.piece for h in self.anatomy.held])
+        blocked = merge_pieces(self.anatomy.protected + [h.piece for h in self.anatomy.held])
         by_doc: dict[int, list[Piece]] = {}
         for p in blocked:  # merged: sorted by start and by end within a document
             by_doc.setdefault(p.doc, []).append(p)
@@ -168,16 +168,6 @@ def without(fitted: Fitted, dropped: list[Span], documents: list[str], json_docs
 def _cost(documents: list[str], pieces: list[Piece], encoding: str) -> int:
     enc = get_encoding(encoding)
     return sum(len(enc.encode_ordinary(" " + documents[p.doc][p.start : p.end])) for p in pieces)
-
-
-def _merged(pieces: list[Piece]) -> list[Piece]:
-    out: list[Piece] = []
-    for p in sorted(pieces, key=lambda p: (p.doc, p.start)):
-        if out and out[-1].doc == p.doc and p.start < out[-1].end:
-            out[-1] = replace(out[-1], end=max(out[-1].end, p.end))
-        else:
-            out.append(p)
-    return out
 
 
 def _outside(documents: list[str], cand: Candidate, protected: list[Piece]) -> list[Candidate]:
