@@ -206,8 +206,7 @@ def analyse(documents: Sequence[str], query: str | None = None, keep: Iterable[s
         # a bare context: its labels and tags compete as evidence (see _PROMPT_KINDS); headings stay held
         pieces, held = [], [h for h in held if h.piece.label == "heading"]
     protected = merge_pieces(pieces)
-    held = [h for h in held if not any(p.doc == h.piece.doc and p.start < h.piece.end and h.piece.start < p.end
-                                       for p in protected)]
+    held = [h for h in held if not overlaps(h.piece, protected)]
     return Anatomy(stripped, protected, sorted(held, key=lambda h: (h.piece.doc, h.piece.start)), missing)
 
 
@@ -525,6 +524,11 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _gaps(text: str, pieces: list[Piece]) -> list[tuple[int, int]]:
     spans = without_spans(0, len(text), _merge_ranges([(p.start, p.end) for p in pieces]))
     return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def overlaps(piece: Piece, pieces: list[Piece]) -> bool:
+    """Whether ``piece`` shares text with any of ``pieces``."""
+    return any(p.doc == piece.doc and p.start < piece.end and piece.start < p.end for p in pieces)
 
 
 def merge_pieces(pieces: list[Piece]) -> list[Piece]:

@@ -15,7 +15,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compressor.anatomy import Anatomy, Held, Piece, analyse, merge_pieces
+from compressor.anatomy import Anatomy, Held, Piece, analyse, merge_pieces, overlaps
 from compressor.budget import Fitted, assemble, join_documents, merge_spans, resolve_budget
 from compressor.methods.base import Candidate
 from compressor.result import Span
@@ -129,7 +129,7 @@ def protect(documents: list[str], query: str | None, keep: list[str], encoding: 
             classify: bool = True) -> Protection:
     """The anatomy of ``documents`` and the token cost of its protected and held pieces."""
     anatomy = analyse(documents, query, keep, classify=classify)
-    heads = [h for h in table_heads(anatomy.documents) if not _overlaps(h.piece, anatomy.protected)]
+    heads = [h for h in table_heads(anatomy.documents) if not overlaps(h.piece, anatomy.protected)]
     if heads:
         anatomy = replace(anatomy, held=sorted(anatomy.held + heads, key=lambda h: (h.piece.doc, h.piece.start)))
     return Protection(anatomy, _cost(anatomy.documents, anatomy.protected, encoding),
@@ -149,10 +149,6 @@ def table_heads(documents: list[str]) -> list[Held]:
                 piece = Piece(doc, *parts.head, "scaffolding", "table_head")
                 out.append(Held(piece, parts.rows[0][0], parts.rows_end))
     return out
-
-
-def _overlaps(piece: Piece, pieces: list[Piece]) -> bool:
-    return any(p.doc == piece.doc and p.start < piece.end and piece.start < p.end for p in pieces)
 
 
 def without(fitted: Fitted, dropped: list[Span], documents: list[str], json_docs: frozenset[int],
