@@ -27,7 +27,7 @@ import re
 
 import numpy as np
 
-from compressor.tokens import get_encoding
+from compressor.tokens import count_tokens, get_encoding
 
 ANSWER = 10.0
 FACT = 4.0
@@ -128,10 +128,10 @@ def prune_sentence(text: str, start: int, end: int, budget: int, query: str | No
     if not matches or budget <= 0:
         return None
     if has_cjk(text[start:end]):
-        return None if _cost(text[start:end], encoding) > budget else [(start, end)]
+        return None if count_tokens(text[start:end], encoding) > budget else [(start, end)]
     enc = get_encoding(encoding)
     costs = [len(enc.encode_ordinary(("" if i == 0 else " ") + m.group())) for i, m in enumerate(matches)]
-    if sum(costs) + len(matches) - 1 <= budget and _cost(text[start:end], encoding) <= budget:
+    if sum(costs) + len(matches) - 1 <= budget and count_tokens(text[start:end], encoding) <= budget:
         return [(start, end)]
     marker = len(enc.encode_ordinary(" " + MARKER))
     words = [m.group() for m in matches]
@@ -229,7 +229,3 @@ def _asked(word: str, asked: set[str]) -> bool:
     if not word or not asked:
         return False
     return word in asked or (len(word) >= 5 and any(len(a) >= 5 and a[:5] == word[:5] for a in asked))
-
-
-def _cost(text: str, encoding: str) -> int:
-    return len(get_encoding(encoding).encode_ordinary(text))
