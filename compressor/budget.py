@@ -22,7 +22,7 @@ from compressor.result import Span
 from compressor.tokens import count_tokens, get_encoding
 from compressor.word_pruning import MARKER, prune_sentence
 from retriever.repeats import SeenText, take_novel
-from retriever.sentences import sentence_offsets
+from retriever.sentences import CLOSING_MARKS, SENTENCE_END_MARKS, sentence_offsets
 from retriever.structure import json_container
 
 DOC_SEPARATOR = "\n\n"
@@ -32,8 +32,8 @@ MIN_RATE_BUDGET = 32
 #: the fewest tokens worth a shortened sentence in the final fill (a word or two between ``…``)
 MIN_PRUNED_TOKENS = 4
 #: what ends a sentence (a cut right after one needs no ``…``), before any closing quotes or brackets
-_SENTENCE_END = frozenset(".!?。！？；…")
-_CLOSERS = frozenset("\"'”’」』）》】〉)]")
+_SENTENCE_END = frozenset(SENTENCE_END_MARKS)
+_CLOSERS = frozenset(CLOSING_MARKS)
 
 #: character positions ``(doc, offset)`` where a kept span borders text cut out of its sentence
 Cuts = frozenset[tuple[int, int]]

@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from retriever.sentences import sentence_offsets
+from retriever.sentences import CLOSING_MARKS, SENTENCE_END_MARKS, sentence_offsets
 
 #: words per shingle: long enough that two unrelated sentences rarely share one; a piece left with fewer
 #: words than this (a window's ragged edge: "pa", "''.") is dropped with the repeat
 SHINGLE = 8
 _WORD = re.compile(r"\w+")
 #: how a sentence ends (before closing quotes and brackets): one of these marks
-_SENTENCE_END = re.compile(r"[.!?。！？；…][\"'”’」』）》】〉)\]]*\s*$")
+_SENTENCE_END = re.compile(rf"[{re.escape(SENTENCE_END_MARKS)}][{re.escape(CLOSING_MARKS)}]*\s*$")
 
 
 class SeenText:

@@ -15,6 +15,10 @@ import blingfire
 _CJK_END = re.compile(r"[。！？；]+[”’」』）》】〉\"']*")
 #: closers blingfire moves to the start of the next sentence ("他说：“好。" + "”然后走了。")
 _CJK_CLOSERS = "”’」』）》】〉"
+#: what ends a sentence, and the closing quotes and brackets that may follow it (``compressor.budget``
+#: and ``retriever.repeats`` tell sentence ends by these)
+SENTENCE_END_MARKS = ".!?。！？；…"
+CLOSING_MARKS = "\"'”’」』）》】〉)]"
 
 
 def sentence_offsets(text: str, base: int = 0) -> list[tuple[int, int]]:
