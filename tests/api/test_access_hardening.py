@@ -319,8 +319,8 @@ def test_keyless_route_is_refused_before_compression(upstream, monkeypatch):
     from api.routes import proxy
 
     compressed = []
-    real = proxy.compress_request
-    monkeypatch.setattr(proxy, "compress_request", lambda *a, **k: compressed.append(1) or real(*a, **k))
+    real = proxy.compress_or_fail_open
+    monkeypatch.setattr(proxy, "compress_or_fail_open", lambda *a, **k: compressed.append(1) or real(*a, **k))
     settings = proxy_settings(upstream[0], None, api_keys=["pk-1"], upstream_api_keys={"openai": "sk-o-7"})
     long_chat = {"model": "claude-x", "messages": [{"role": "user", "content": TEXT * 3}]}
     with serve(create_app(settings)) as url:
