@@ -67,6 +67,37 @@ ROWS: dict[str, Row] = {
     "coarse-8x": Row("condenser, coarse keeps 8x the budget", "condenser", {}, None,
                      {"multiple": 8.0, "max_tokens": 6000}),
 }
+#: ``rerank:<reranker>:<candidates>:<weight>[:<hops>]`` rows: the default with the sentence reranker stage;
+#: ``<reranker>`` is ``shipped`` or a variant trained into ``RERANKER_RUNS/<reranker>``
+RERANKER_RUNS = Path("runs/reranker")
+
+
+def row_for(name: str) -> Row:
+    """``ROWS[name]``, or a reranker row parsed from ``rerank:<reranker>:<candidates>:<weight>``."""
+    if name in ROWS:
+        return ROWS[name]
+    parts = name.split(":")
+    if len(parts) not in (4, 5) or parts[0] != "rerank":
+        raise KeyError(name)
+    _, variant, k, w, *hops = parts
+    options = {"rerank": int(k), "rerank_weight": float(w), "rerank_hops": int(hops[0]) if hops else 1}
+    if variant != "shipped":
+        from retriever.rerank import register_reranker
+
+        register_reranker(f"run-{variant}", RERANKER_RUNS / variant)
+        options["reranker"] = f"run-{variant}"
+    label = f"condenser + reranker {variant} ({k} candidates, share {w}{', 2 hops' if hops == ['2'] else ''})"
+    return Row(label, "condenser", options, None)
+
+
+def known_row(name: str) -> bool:
+    try:
+        row_for(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 STANDARD_ROWS = ("truncate", "bm25", "cosine", "extractive", "condenser", "no-coarse")
 
 
@@ -152,7 +183,7 @@ def run(pool: Pool, rows: list[str], path: Path, count: Callable[[str], int],
             if time_budget and time.perf_counter() - start > time_budget:
                 break
             if r not in fns:
-                fns[r] = compressor_for(ROWS[r])
+                fns[r] = compressor_for(row_for(r))
             result = {"source": item.source, "id": item.id, "fold": item.fold, "row": r,
                       **score_item(item, fns[r], count)}
             out.write(json.dumps(result) + "\n")
@@ -247,7 +278,7 @@ def markdown(summ: dict[str, Any], rows: list[str], baseline: str = DEFAULT_ROW)
             versus = "; ".join(f"{c['vs_default']['gain']:+.1f} ({c['vs_default']['wins']}/"
                                f"{c['vs_default']['losses']}, p {c['vs_default']['p']:.2f})"
                                for c in cells.values() if "vs_default" in c) or "-"
-            lines.append(f"| {ROWS[r].label} | " + " | ".join(recall) + f" | {versus} |")
+            lines.append(f"| {row_for(r).label} | " + " | ".join(recall) + f" | {versus} |")
     return "\n".join(lines).strip()
 
 
@@ -307,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-source", type=int, default=PER_SOURCE, help="seeded sample per source (0: all)")
     ap.add_argument("--limit", type=int, default=0, help="smoke run: first N sampled items per source")
-    ap.add_argument("--rows", default=",".join(STANDARD_ROWS), help=f"among {', '.join(ROWS)}")
+    ap.add_argument("--rows", default=",".join(STANDARD_ROWS),
+                    help=f"among {', '.join(ROWS)}, or rerank:<reranker>:<candidates>:<share>")
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--name", default="protocol", help="results go to runs/protocol/NAME.jsonl")
     ap.add_argument("--out-dir", default="runs/protocol")
@@ -321,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
                     "factor, fold by fold on the other folds: the cross-validated recall of that choice")
     args = ap.parse_args(argv)
     rows = args.rows.split(",")
-    unknown = [r for r in rows if r not in ROWS]
+    unknown = [r for r in rows if not known_row(r)]
     if unknown:
-        ap.error(f"unknown row(s) {unknown}; available: {', '.join(ROWS)}")
+        ap.error(f"unknown row(s) {unknown}; available: {', '.join(ROWS)}, rerank:<reranker>:<k>:<share>")
     choose = [r for r in args.choose.split(",") if r]
     if any(r not in rows for r in choose):
         ap.error("--choose rows must be among --rows")
@@ -356,11 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     missing = sum(len(v) for v in pool.items.values()) - sum(len(v) for v in scored.items.values())
     summ["unfinished_items"] = missing
     (path.with_suffix(".summary.json")).write_text(json.dumps(summ, indent=1), encoding="utf-8")
-    print(f"\nanswer recall %, [95 % Wilson interval]; paired McNemar against {ROWS[DEFAULT_ROW].label}"
+    print(f"\nanswer recall %, [95 % Wilson interval]; paired McNemar against {row_for(DEFAULT_ROW).label}"
           + (f"; {missing} items unfinished (re-run to resume)" if missing else "") + "\n")
     print(markdown(summ, rows))
     print("\noutputs over their budget (of items x factors): " + ", ".join(
-        f"{ROWS[r].label} {n}" for r, n in summ["over_budget"].items()))
+        f"{row_for(r).label} {n}" for r, n in summ["over_budget"].items()))
     if choose:
         print("\n" + choice_table(results, scored, choose))
     if "no-coarse" in rows:

@@ -90,6 +90,14 @@ TITLE_LINES = 3
 #: unchanged. With the question's own sections linked too: training 595. HotpotQA as "Document [i](Title: ...)"
 #: lines: dev 122 -> 127, training 581 -> 588. 0 turns it off.
 LINKS = 3
+#: candidates the sentence reranker (``retriever.rerank``, a 3-layer cross-encoder) rescores: the best
+#: this many of the hybrid relevance are reordered among themselves; 0 turns the stage off
+RERANK = 0
+#: the reranker's share of that reordering (rank fusion with the hybrid relevance)
+RERANK_WEIGHT = 0.5
+RERANKER = "condenser-reranker"
+#: 2: the reranker also reads each candidate after the question and its best candidate (a second hop)
+RERANK_HOPS = 1
 #: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
 #: question on the same long context (RAG, chat) then finds every sentence embedding cached.
 PREFETCH = True
@@ -112,7 +120,11 @@ class Condenser(SentenceScorer):
     section titles, default ``TITLES``), ``hops`` (1: the question alone; 2: a second hop through the best
     sentences, default ``HOPS``), ``title_lines`` (the section titles of this many best sentences are kept
     with them, default ``TITLE_LINES``; 0: off), ``links`` (the first sentences of the sections this many
-    best sentences name rank just below them, default ``LINKS``; 0: off).
+    best sentences name rank just below them, default ``LINKS``; 0: off), ``rerank`` (the sentence
+    reranker reorders this many best candidates, default ``RERANK``; 0: off), ``rerank_weight`` (its
+    share in that order, 0..1, default ``RERANK_WEIGHT``), ``reranker`` (a name of
+    ``retriever.rerank.RERANKERS``, default ``RERANKER``), ``rerank_hops`` (2: a second reranker pass
+    with the question extended by its best candidate, default ``RERANK_HOPS``).
 
     ``device`` also places the sentence embedder: on a GPU it runs in float16 with large batches
     (throughput mode, with ``compress_many``).
@@ -123,7 +135,8 @@ class Condenser(SentenceScorer):
     name = "condenser"
     options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
                          "dense_weight", "quantize", "embedder", "cascade_embedder", "cascade_int8",
-                         "prefetch", "titles", "hops", "title_lines", "links"})
+                         "prefetch", "titles", "hops", "title_lines", "links", "rerank", "rerank_weight",
+                         "reranker", "rerank_hops"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -158,6 +171,8 @@ class Condenser(SentenceScorer):
         """The hybrid relevance, blended by rank with the token model's scores where ``blend < 1``."""
         texts = _read_texts(request, request.units)
         relevance = self._relevance(texts, query, request) if blend else None
+        if relevance is not None:
+            relevance = reranked(relevance, texts, query, request)
         if blend == 1.0:  # the token model is not consulted: skip loading and running it
             return relevance
         loaded = self._model(request)
@@ -375,6 +390,48 @@ def leads_after(scores: np.ndarray, links: dict[int, list[int]]) -> np.ndarray:
         for k in targets:
             out[k] = max(out[k], below)
     return out
+
+
+def reranked(relevance: np.ndarray, texts: list[str], query: str | None, request: Request) -> np.ndarray:
+    """``relevance`` with its ``rerank`` best texts reordered among themselves by a rank fusion of their
+    relevance and the sentence reranker's scores (``rerank_weight`` its share); the set keeps the same
+    score values, so it stays above every other text. Unchanged without a query or reranker weights."""
+    k = _count_option(request, "rerank", RERANK)
+    if not k or not query or len(texts) < 2:
+        return relevance
+    weight = float(request.options.get("rerank_weight", RERANK_WEIGHT))
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"rerank_weight must be in [0, 1], got {weight}")
+    from retriever.rerank import RERANKERS, get_reranker, reranker_available
+
+    name = request.options.get("reranker", RERANKER)
+    if name not in RERANKERS:
+        raise ValueError(f"reranker must be one of {sorted(RERANKERS)}, got {name!r}")
+    if not reranker_available(name):
+        warnings.warn(f"no weights for reranker {name!r} (python -m compressor.training.reranker builds "
+                      "them); ranking without it", RuntimeWarning, stacklevel=5)
+        return relevance
+    start = time.perf_counter()
+    top = np.argsort(-np.asarray(relevance, dtype=float), kind="stable")[:k]
+    model = get_reranker(name, _embedder_device(request))
+    candidates = [texts[i] for i in top]
+    scores = model.scores(query, candidates)
+    if _count_option(request, "rerank_hops", RERANK_HOPS) == 2 and len(top) > 1:
+        scores = _second_rerank_hop(model, query, candidates, scores)
+    fused = (1 - weight) * _rank01(-np.arange(len(top), dtype=float)) + weight * _rank01(scores)
+    out = np.asarray(relevance, dtype=float).copy()
+    out[top[np.argsort(-fused, kind="stable")]] = out[top]
+    request.timings["rerank"] = time.perf_counter() - start
+    return out
+
+
+def _second_rerank_hop(model, query: str, candidates: list[str], scores: np.ndarray) -> np.ndarray:
+    """Each candidate's better score: for ``query``, or for ``query`` followed by the best other candidate
+    (the reranker learned such chains: question + hop-1 evidence -> hop-2 evidence)."""
+    best = int(np.argmax(scores))
+    hop = model.scores(f"{query} {candidates[best]}", candidates)
+    hop[best] = -np.inf
+    return np.maximum(scores, hop)
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,128 @@
+"""Sentence reranker: a small cross-encoder reading (question, titled sentence) pairs.
+
+Three MiniLM layers (started from the fast retriever's), mean-pooled, with a linear relevance head,
+trained listwise on groups of one evidence sentence and hard negatives
+(``python -m compressor.training.reranker``). It rescores only the best candidates of the hybrid
+retriever, so its cost does not grow with the input. Weights ship as an fp16 delta over the base MiniLM
+without its frozen word embeddings (``retriever.deltas``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from retriever.deltas import DELTA_FILE, apply_delta, save_delta
+
+RERANKER_RECORD = "reranker.json"
+CONDENSER_RERANKER_DIR = Path(__file__).parent / "models" / "condenser-reranker"
+#: rerankers a request may name (never a path): the shipped one, plus any an evaluation registers
+RERANKERS: dict[str, Path] = {"condenser-reranker": CONDENSER_RERANKER_DIR}
+LAYERS = 3
+#: question + sentence, in model tokens: a titled sentence rarely needs more, and a long MuSiQue piece is
+#: judged on its opening as the retriever reads it
+MAX_LENGTH = 160
+BATCH = 32
+
+
+def register_reranker(name: str, folder: str | Path) -> None:
+    """Make a trained reranker in ``folder`` available to ``compress(..., reranker=name)`` in this process."""
+    RERANKERS[name] = Path(folder)
+
+
+def build_model(layers: int = LAYERS):
+    """The reranker module on the base MiniLM's first ``layers`` layers (weights to be replaced)."""
+    import torch
+    from transformers import AutoModel
+
+    from retriever.embeddings import default_model_path
+
+    class Reranker(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(default_model_path(), num_hidden_layers=layers,
+                                                     local_files_only=True, add_pooling_layer=False)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return self.head((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).squeeze(-1)
+
+    return Reranker()
+
+
+def init_from_retriever(model, folder: str | Path) -> None:
+    """Copy a retriever delta's encoder (``0.model.*`` tensors) into ``model.encoder``."""
+    from retriever.deltas import _tensors
+
+    own = model.encoder.state_dict()
+    state = {k.split(".model.", 1)[1]: v for k, v in _tensors(folder).items() if ".model." in k}
+    state = {k: v for k, v in state.items() if k in own}
+    if not state:
+        raise ValueError(f"no encoder tensors in {folder}")
+    model.encoder.load_state_dict(state, strict=False)
+
+
+def save_reranker(model, folder: str | Path, record: dict) -> None:
+    save_delta(model, folder, RERANKER_RECORD, record)
+
+
+class SentenceReranker:
+    """Scores (query, text) pairs; one shared instance per folder (``get_reranker``)."""
+
+    def __init__(self, folder: str | Path, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoTokenizer
+
+        from retriever.embeddings import default_model_path
+
+        folder = Path(folder)
+        if not (folder / DELTA_FILE).is_file():
+            raise FileNotFoundError(f"no reranker weights in {folder}: build them with "
+                                    "python -m compressor.training.reranker")
+        self.record = json.loads((folder / RERANKER_RECORD).read_text())
+        self.model = build_model(int(self.record.get("layers", LAYERS)))
+        apply_delta(self.model, folder, f"reranker weights in {folder}")
+        self.model.eval().to(device)
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def scores(self, query: str, texts: list[str]) -> np.ndarray:
+        """Relevance logits of ``texts`` for ``query`` (higher is more relevant)."""
+        if not texts:
+            return np.zeros(0)
+        out = []
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with self._lock, self._torch.inference_mode():
+            for i in range(0, len(texts), BATCH):
+                batch = [texts[j] for j in order[i : i + BATCH]]
+                enc = self.tokenizer([query] * len(batch), batch, truncation="only_second",
+                                     max_length=MAX_LENGTH, padding=True, return_tensors="pt").to(self.device)
+                out.append(self.model(**enc).float().cpu().numpy())
+        scores = np.empty(len(texts))
+        scores[order] = np.concatenate(out)
+        return scores
+
+
+@lru_cache(maxsize=4)
+def _shared(folder: str, device: str) -> SentenceReranker:
+    return SentenceReranker(folder, device)
+
+
+def get_reranker(name: str = "condenser-reranker", device: str = "cpu") -> SentenceReranker:
+    """The shared reranker called ``name`` (one of ``RERANKERS``)."""
+    if name not in RERANKERS:
+        raise ValueError(f"reranker must be one of {sorted(RERANKERS)}, got {name!r}")
+    return _shared(str(RERANKERS[name]), device)
+
+
+def reranker_available(name: str = "condenser-reranker") -> bool:
+    return name in RERANKERS and (RERANKERS[name] / DELTA_FILE).is_file()
