@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 CONFIGS = {
     "condenser (cascade)": {"method": "condenser"},
     "condenser (cascade, one hop)": {"method": "condenser", "hops": 1},
+    "condenser (cascade, reranker 30)": {"method": "condenser", "rerank": 30},
+    "condenser (cascade, reranker 30, 2 hops)": {"method": "condenser", "rerank": 30, "rerank_hops": 2},
     "condenser (cascade, every retriever int8)": {"method": "condenser",
                                                   "env": {"CONDENSER_EMBEDDER": "onnx-int8"}},
     "condenser (cascade, fast retriever fp32)": {"method": "condenser", "cascade_int8": False},

@@ -1,6 +1,6 @@
 """Sentence reranker: a small cross-encoder reading (question, titled sentence) pairs.
 
-Three MiniLM layers (started from the fast retriever's), mean-pooled, with a linear relevance head,
+MiniLM layers (started from the token model's cross-encoder, ``INITS``), mean-pooled, with a linear relevance head,
 trained listwise on groups of one evidence sentence and hard negatives
 (``python -m compressor.training.reranker``). It rescores only the best candidates of the hybrid
 retriever, so its cost does not grow with the input. Weights ship as an fp16 delta over the base MiniLM
@@ -22,7 +22,8 @@ RERANKER_RECORD = "reranker.json"
 CONDENSER_RERANKER_DIR = Path(__file__).parent / "models" / "condenser-reranker"
 #: rerankers a request may name (never a path): the shipped one, plus any an evaluation registers
 RERANKERS: dict[str, Path] = {"condenser-reranker": CONDENSER_RERANKER_DIR}
-LAYERS = 3
+#: layers of a reranker whose record does not say (the encoders it starts from have six)
+LAYERS = 6
 #: question + sentence, in model tokens: a titled sentence rarely needs more, and a long MuSiQue piece is
 #: judged on its opening as the retriever reads it
 MAX_LENGTH = 160
@@ -39,13 +40,15 @@ def build_model(layers: int = LAYERS):
     import torch
     from transformers import AutoModel
 
+    from compressor.models import quiet_transformers
     from retriever.embeddings import default_model_path
 
     class Reranker(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(default_model_path(), num_hidden_layers=layers,
-                                                     local_files_only=True, add_pooling_layer=False)
+            with quiet_transformers():
+                self.encoder = AutoModel.from_pretrained(default_model_path(), num_hidden_layers=layers,
+                                                         local_files_only=True, add_pooling_layer=False)
             self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
 
         def forward(self, input_ids, attention_mask, token_type_ids=None):
@@ -57,15 +60,36 @@ def build_model(layers: int = LAYERS):
     return Reranker()
 
 
-def init_from_retriever(model, folder: str | Path) -> None:
-    """Copy a retriever delta's encoder (``0.model.*`` tensors) into ``model.encoder``."""
+#: encoders a reranker can start from: the folder of their delta and the prefix of its encoder tensors
+INITS = {"fast-retriever": ("retriever/models/condenser-retriever-fast", "0.model."),
+         "retriever": ("retriever/models/condenser-retriever", "0.model."),
+         "token-model": ("compressor/models/condenser-minilm", "bert.")}
+
+
+def init_encoder(model, init: str, layers: list[int] | None = None) -> None:
+    """Copy the encoder of one of ``INITS`` into ``model.encoder``; ``layers``: which of its layers fill
+    the model's (default: the first ones, in order)."""
+    import re
+
     from retriever.deltas import _tensors
 
+    folder, prefix = INITS[init]
     own = model.encoder.state_dict()
-    state = {k.split(".model.", 1)[1]: v for k, v in _tensors(folder).items() if ".model." in k}
-    state = {k: v for k, v in state.items() if k in own}
-    if not state:
-        raise ValueError(f"no encoder tensors in {folder}")
+    mapping = {src: dst for dst, src in enumerate(layers or range(model.encoder.config.num_hidden_layers))}
+    state = {}
+    for key, value in _tensors(Path(__file__).parents[1] / folder).items():
+        if not key.startswith(prefix):
+            continue
+        key = key[len(prefix):]
+        m = re.match(r"encoder\.layer\.(\d+)\.", key)
+        if m:
+            if int(m.group(1)) not in mapping:
+                continue
+            key = f"encoder.layer.{mapping[int(m.group(1))]}.{key[m.end():]}"
+        if key in own:
+            state[key] = value
+    if not any(k.startswith("encoder.layer.") for k in state):
+        raise ValueError(f"no encoder layers taken from {init}")
     model.encoder.load_state_dict(state, strict=False)
 
 
@@ -104,7 +128,7 @@ class SentenceReranker:
         with self._lock, self._torch.inference_mode():
             for i in range(0, len(texts), BATCH):
                 batch = [texts[j] for j in order[i : i + BATCH]]
-                enc = self.tokenizer([query] * len(batch), batch, truncation="only_second",
+                enc = self.tokenizer([query] * len(batch), batch, truncation="longest_first",
                                      max_length=MAX_LENGTH, padding=True, return_tensors="pt").to(self.device)
                 out.append(self.model(**enc).float().cpu().numpy())
         scores = np.empty(len(texts))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,22 +40,31 @@ def weights_available(path: str | Path | None = None) -> bool:
     return (Path(path or MODEL_DIR) / WEIGHTS).is_file()
 
 
-def _base_model():
-    from transformers import AutoModelForTokenClassification
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' load reports and progress bars (a fresh head's "newly initialised" report is
+    expected), restoring both after."""
     from transformers.utils import logging as hf_logging
 
-    from retriever.embeddings import default_model_path
-
-    with _lock:  # the fresh head's "newly initialised" report is expected: silence it, then restore
+    with _lock:
         verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
         try:
-            return AutoModelForTokenClassification.from_pretrained(default_model_path(), num_labels=2)
+            yield
         finally:
             hf_logging.set_verbosity(verbosity)
             if bars:
                 hf_logging.enable_progress_bar()
+
+
+def _base_model():
+    from transformers import AutoModelForTokenClassification
+
+    from retriever.embeddings import default_model_path
+
+    with quiet_transformers():
+        return AutoModelForTokenClassification.from_pretrained(default_model_path(), num_labels=2)
 
 
 @lru_cache(maxsize=4)

