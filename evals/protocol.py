@@ -68,7 +68,8 @@ ROWS: dict[str, Row] = {
                      {"multiple": 8.0, "max_tokens": 6000}),
 }
 #: ``rerank:<reranker>:<candidates>:<weight>[:<hops>]`` rows: the default with the sentence reranker stage;
-#: ``<reranker>`` is ``shipped`` or a variant trained into ``RERANKER_RUNS/<reranker>``
+#: ``<reranker>`` is ``shipped`` or a variant trained into ``RERANKER_RUNS/<reranker>``, with ``+int8``
+#: appended to run it int8
 RERANKER_RUNS = Path("runs/reranker")
 
 
@@ -80,13 +81,17 @@ def row_for(name: str) -> Row:
     if len(parts) not in (4, 5) or parts[0] != "rerank":
         raise KeyError(name)
     _, variant, k, w, *hops = parts
-    options = {"rerank": int(k), "rerank_weight": float(w), "rerank_hops": int(hops[0]) if hops else 1}
+    int8 = variant.endswith("+int8")
+    variant = variant.removesuffix("+int8")
+    options = {"rerank": int(k), "rerank_weight": float(w), "rerank_hops": int(hops[0]) if hops else 1,
+               "rerank_int8": int8}
     if variant != "shipped":
         from retriever.rerank import register_reranker
 
         register_reranker(f"run-{variant}", RERANKER_RUNS / variant)
         options["reranker"] = f"run-{variant}"
-    label = f"condenser + reranker {variant} ({k} candidates, share {w}{', 2 hops' if hops == ['2'] else ''})"
+    label = (f"condenser + reranker {variant}{' int8' if int8 else ''} ({k} candidates, share {w}"
+             f"{', 2 hops' if hops == ['2'] else ''})")
     return Row(label, "condenser", options, None)
 
 

@@ -28,6 +28,8 @@ LAYERS = 6
 #: judged on its opening as the retriever reads it
 MAX_LENGTH = 160
 BATCH = 32
+#: (query, text) scores remembered per reranker, oldest forgotten first
+CACHE_PAIRS = 20_000
 
 
 def register_reranker(name: str, folder: str | Path) -> None:
@@ -100,7 +102,7 @@ def save_reranker(model, folder: str | Path, record: dict) -> None:
 class SentenceReranker:
     """Scores (query, text) pairs; one shared instance per folder (``get_reranker``)."""
 
-    def __init__(self, folder: str | Path, device: str = "cpu") -> None:
+    def __init__(self, folder: str | Path, device: str = "cpu", int8: bool = False) -> None:
         import torch
         from transformers import AutoTokenizer
 
@@ -114,18 +116,33 @@ class SentenceReranker:
         self.model = build_model(int(self.record.get("layers", LAYERS)))
         apply_delta(self.model, folder, f"reranker weights in {folder}")
         self.model.eval().to(device)
+        if int8 and device == "cpu":
+            from compressor.models import quantize_int8
+
+            self.model = quantize_int8(self.model)
         self.device = device
         self.tokenizer = AutoTokenizer.from_pretrained(default_model_path(), local_files_only=True)
         self._torch = torch
         self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], float] = {}
 
     def scores(self, query: str, texts: list[str]) -> np.ndarray:
-        """Relevance logits of ``texts`` for ``query`` (higher is more relevant)."""
+        """Relevance logits of ``texts`` for ``query`` (higher is more relevant). Pairs scored before are
+        not run again: the same context is often compressed at several budgets, or asked again."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if (query, t) not in self._cache))
+            if missing:
+                self._cache.update(zip(((query, t) for t in missing), self._run(query, missing)))
+                while len(self._cache) > CACHE_PAIRS:
+                    self._cache.pop(next(iter(self._cache)))
+            return np.array([self._cache[(query, t)] for t in texts], dtype=float)
+
+    def _run(self, query: str, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
         out = []
         order = np.argsort([len(t) for t in texts], kind="stable")
-        with self._lock, self._torch.inference_mode():
+        with self._torch.inference_mode():
             for i in range(0, len(texts), BATCH):
                 batch = [texts[j] for j in order[i : i + BATCH]]
                 enc = self.tokenizer([query] * len(batch), batch, truncation="longest_first",
@@ -137,15 +154,16 @@ class SentenceReranker:
 
 
 @lru_cache(maxsize=4)
-def _shared(folder: str, device: str) -> SentenceReranker:
-    return SentenceReranker(folder, device)
+def _shared(folder: str, device: str, int8: bool) -> SentenceReranker:
+    return SentenceReranker(folder, device, int8)
 
 
-def get_reranker(name: str = "condenser-reranker", device: str = "cpu") -> SentenceReranker:
-    """The shared reranker called ``name`` (one of ``RERANKERS``)."""
+def get_reranker(name: str = "condenser-reranker", device: str = "cpu", int8: bool = False) -> SentenceReranker:
+    """The shared reranker called ``name`` (one of ``RERANKERS``); ``int8``: dynamic int8 quantisation of
+    its Linear layers (CPU only)."""
     if name not in RERANKERS:
         raise ValueError(f"reranker must be one of {sorted(RERANKERS)}, got {name!r}")
-    return _shared(str(RERANKERS[name]), device)
+    return _shared(str(RERANKERS[name]), device, bool(int8))
 
 
 def reranker_available(name: str = "condenser-reranker") -> bool:

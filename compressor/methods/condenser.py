@@ -96,6 +96,8 @@ RERANK = 0
 #: the reranker's share of that reordering (rank fusion with the hybrid relevance)
 RERANK_WEIGHT = 0.5
 RERANKER = "condenser-reranker"
+#: run the reranker with int8 dynamic quantisation on CPU
+RERANK_INT8 = False
 #: 2: the reranker also reads each candidate after the question and its best candidate (a second hop)
 RERANK_HOPS = 1
 #: after a cascaded call, embed the sentences the coarse stage left out on a background thread: the next
@@ -124,7 +126,8 @@ class Condenser(SentenceScorer):
     reranker reorders this many best candidates, default ``RERANK``; 0: off), ``rerank_weight`` (its
     share in that order, 0..1, default ``RERANK_WEIGHT``), ``reranker`` (a name of
     ``retriever.rerank.RERANKERS``, default ``RERANKER``), ``rerank_hops`` (2: a second reranker pass
-    with the question extended by its best candidate, default ``RERANK_HOPS``).
+    with the question extended by its best candidate, default ``RERANK_HOPS``), ``rerank_int8`` (run it
+    int8 on CPU, default ``RERANK_INT8``).
 
     ``device`` also places the sentence embedder: on a GPU it runs in float16 with large batches
     (throughput mode, with ``compress_many``).
@@ -136,7 +139,7 @@ class Condenser(SentenceScorer):
     options = frozenset({"model_path", "device", "batch_size", "stride", "peak_weight", "blend",
                          "dense_weight", "quantize", "embedder", "cascade_embedder", "cascade_int8",
                          "prefetch", "titles", "hops", "title_lines", "links", "rerank", "rerank_weight",
-                         "reranker", "rerank_hops"})
+                         "reranker", "rerank_hops", "rerank_int8"})
 
     def _model(self, request: Request):
         from compressor.inference import resolve_device
@@ -413,7 +416,7 @@ def reranked(relevance: np.ndarray, texts: list[str], query: str | None, request
         return relevance
     start = time.perf_counter()
     top = np.argsort(-np.asarray(relevance, dtype=float), kind="stable")[:k]
-    model = get_reranker(name, _embedder_device(request))
+    model = get_reranker(name, _embedder_device(request), bool(request.options.get("rerank_int8", RERANK_INT8)))
     candidates = [texts[i] for i in top]
     scores = model.scores(query, candidates)
     if _count_option(request, "rerank_hops", RERANK_HOPS) == 2 and len(top) > 1:

@@ -26,7 +26,7 @@ def fake(monkeypatch, tmp_path):
     model = _Fake()
     monkeypatch.setitem(rerank.RERANKERS, "fake", tmp_path)
     monkeypatch.setattr(rerank, "reranker_available", lambda name="": True)
-    monkeypatch.setattr(rerank, "get_reranker", lambda name="", device="cpu": model)
+    monkeypatch.setattr(rerank, "get_reranker", lambda name="", device="cpu", int8=False: model)
     return model
 
 

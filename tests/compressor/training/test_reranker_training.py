@@ -98,3 +98,9 @@ def test_a_short_run_learns_the_groups_and_reloads_from_its_delta(tmp_path):
     assert (tmp_path / "delta.safetensors").stat().st_size < 12_000_000  # word embeddings left out
     # a second hop's query (question + a long candidate) is longer than the model reads: both sides are cut
     assert loaded.scores("the mayor of town one " * 100, ["Ada is the mayor.", "Trains stop twice."]).shape == (2,)
+    # pairs scored once are remembered: a second budget for the same context runs nothing new
+    calls = []
+    run = loaded._run
+    loaded._run = lambda q, texts: calls.append(list(texts)) or run(q, texts)
+    first, second = loaded.scores("q", ["x y", "y z"]), loaded.scores("q", ["y z", "z w", "x y"])
+    assert calls == [["x y", "y z"], ["z w"]] and first[0] == second[2]
