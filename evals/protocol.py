@@ -77,6 +77,8 @@ def row_for(name: str) -> Row:
     """``ROWS[name]``, or a reranker row parsed from ``rerank:<reranker>:<candidates>:<weight>``."""
     if name in ROWS:
         return ROWS[name]
+    if retriever_row(name):
+        return Row(f"condenser, retriever {retriever_row(name)}", "condenser", {}, None)
     parts = name.split(":")
     if len(parts) not in (4, 5) or parts[0] != "rerank":
         raise KeyError(name)
@@ -95,7 +97,26 @@ def row_for(name: str) -> Row:
     return Row(label, "condenser", options, None)
 
 
+RETRIEVER_RUNS = Path("runs/retriever")
+
+
+def retriever_row(name: str) -> str | None:
+    """The variant of a ``retriever:<variant>`` row (the default with the retriever trained into
+    ``RETRIEVER_RUNS/<variant>`` in place of the shipped one), else None."""
+    return name.split(":", 1)[1] if name.startswith("retriever:") else None
+
+
+def use_retriever(variant: str) -> None:
+    """Make ``variant`` this process's ``condenser`` retriever; before any embedder is loaded (so a
+    ``retriever:`` row runs in an invocation of its own, beside an already scored default)."""
+    from retriever import embeddings
+
+    embeddings.SHIPPED["condenser"] = RETRIEVER_RUNS / variant
+
+
 def known_row(name: str) -> bool:
+    if retriever_row(name):
+        return (RETRIEVER_RUNS / retriever_row(name)).is_dir()
     try:
         row_for(name)
     except (KeyError, ValueError):
@@ -344,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-source", type=int, default=PER_SOURCE, help="seeded sample per source (0: all)")
     ap.add_argument("--limit", type=int, default=0, help="smoke run: first N sampled items per source")
     ap.add_argument("--rows", default=",".join(STANDARD_ROWS),
-                    help=f"among {', '.join(ROWS)}, or rerank:<reranker>:<candidates>:<share>")
+                    help=f"among {', '.join(ROWS)}, rerank:<reranker>:<candidates>:<share>[:<hops>], or "
+                    "retriever:<variant> (alone beside condenser)")
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--name", default="protocol", help="results go to runs/protocol/NAME.jsonl")
     ap.add_argument("--out-dir", default="runs/protocol")
@@ -360,12 +382,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = args.rows.split(",")
     unknown = [r for r in rows if not known_row(r)]
     if unknown:
-        ap.error(f"unknown row(s) {unknown}; available: {', '.join(ROWS)}, rerank:<reranker>:<k>:<share>")
+        ap.error(f"unknown row(s) {unknown}; available: {', '.join(ROWS)}, rerank:<reranker>:<k>:<share>, "
+                 "retriever:<variant>")
     choose = [r for r in args.choose.split(",") if r]
     if any(r not in rows for r in choose):
         ap.error("--choose rows must be among --rows")
     if DEFAULT_ROW not in rows:
         ap.error(f"--rows must include {DEFAULT_ROW} (the paired tests compare against it)")
+    swapped = [r for r in rows if retriever_row(r)]
+    if swapped and (len(swapped) > 1 or set(rows) - {DEFAULT_ROW, *swapped}):
+        ap.error("a retriever:<variant> row runs alone beside an already scored condenser row")
 
     from compressor import count_tokens
     from evals.qa_sets import data_dir
@@ -386,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out_dir) / f"{args.name}.jsonl"
     if args.report_only:
         results = read_results(path)
+    elif swapped:
+        results = read_results(path)
+        if any(_key(x.source, x.id, DEFAULT_ROW) not in results for v in pool.items.values() for x in v):
+            ap.error(f"score {DEFAULT_ROW} on this pool first: the retriever row replaces its retriever")
+        use_retriever(retriever_row(swapped[0]))
+        results = run(pool, rows, path, count, args.time_budget, progress=not args.no_progress)
     else:
         results = run(pool, rows, path, count, args.time_budget, progress=not args.no_progress)
     scored = complete_pool(results, pool, rows)

