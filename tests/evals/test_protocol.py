@@ -251,7 +251,7 @@ def test_choice_table_scores_each_fold_with_a_row_chosen_elsewhere():
 
 
 def test_reranker_rows_are_parsed_and_register_their_run(monkeypatch, tmp_path: Path):
-    import retriever.rerank as rerank
+    from retriever import rerank
 
     monkeypatch.setattr(protocol, "RERANKER_RUNS", tmp_path)
     monkeypatch.setattr(rerank, "RERANKERS", dict(rerank.RERANKERS))
