@@ -78,3 +78,14 @@ def test_a_second_hop_reads_the_candidates_after_the_best_one(fake):
     reranked(RELEVANCE, TEXTS, "q", _request(rerank=3, rerank_weight=1.0, rerank_hops=2))
     assert fake.read == TEXTS[:3] * 2
     assert fake.queries == ["q", "q c gold gold"]  # the question, then the question and its best candidate
+
+
+def test_compress_takes_the_rerank_options_and_says_when_weights_are_missing(monkeypatch, tmp_path):
+    from compressor import compress
+
+    monkeypatch.setitem(rerank.RERANKERS, "condenser-reranker", tmp_path)  # nothing built there
+    ctx = " ".join(f"Sentence {i} is about topic {i} and nothing else." for i in range(40))
+    ctx += " The mayor of Springfield is Quimby."
+    with pytest.warns(RuntimeWarning, match="no weights for reranker 'condenser-reranker'"):
+        result = compress(ctx, "Who is the mayor of Springfield?", target_tokens=30, rerank=10, rerank_weight=0.3)
+    assert "Quimby" in result.text
