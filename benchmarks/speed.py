@@ -38,6 +38,7 @@ CONFIGS = {
     "condenser (cascade, one hop)": {"method": "condenser", "hops": 1},
     "condenser (cascade, reranker 30)": {"method": "condenser", "rerank": 30},
     "condenser (cascade, reranker 30, 2 hops)": {"method": "condenser", "rerank": 30, "rerank_hops": 2},
+    "condenser (cascade, reranker 30 int8)": {"method": "condenser", "rerank": 30, "rerank_int8": True},
     "condenser (cascade, every retriever int8)": {"method": "condenser",
                                                   "env": {"CONDENSER_EMBEDDER": "onnx-int8"}},
     "condenser (cascade, fast retriever fp32)": {"method": "condenser", "cascade_int8": False},

@@ -153,9 +153,14 @@ class SentenceReranker:
         return scores
 
 
+_LOADED: list[SentenceReranker] = []
+
+
 @lru_cache(maxsize=4)
 def _shared(folder: str, device: str, int8: bool) -> SentenceReranker:
-    return SentenceReranker(folder, device, int8)
+    reranker = SentenceReranker(folder, device, int8)
+    _LOADED.append(reranker)
+    return reranker
 
 
 def get_reranker(name: str = "condenser-reranker", device: str = "cpu", int8: bool = False) -> SentenceReranker:
@@ -164,6 +169,14 @@ def get_reranker(name: str = "condenser-reranker", device: str = "cpu", int8: bo
     if name not in RERANKERS:
         raise ValueError(f"reranker must be one of {sorted(RERANKERS)}, got {name!r}")
     return _shared(str(RERANKERS[name]), device, bool(int8))
+
+
+def clear_reranker_caches() -> None:
+    """Forget the remembered scores of every reranker loaded so far (benchmarks time cold documents)."""
+    if _shared.cache_info().currsize:
+        for reranker in _LOADED:
+            with reranker._lock:
+                reranker._cache.clear()
 
 
 def reranker_available(name: str = "condenser-reranker") -> bool:
