@@ -104,3 +104,16 @@ def test_a_short_run_learns_the_groups_and_reloads_from_its_delta(tmp_path):
     loaded._run = lambda q, texts: calls.append(list(texts)) or run(q, texts)
     first, second = loaded.scores("q", ["x y", "y z"]), loaded.scores("q", ["y z", "z w", "x y"])
     assert calls == [["x y", "y z"], ["z w"]] and first[0] == second[2]
+
+
+def test_the_retriever_takes_the_hardest_mined_negative_of_chosen_sources(monkeypatch, tmp_path):
+    from dataclasses import asdict
+
+    from compressor.training import reranker
+    from compressor.training.retriever import group_triplets
+
+    monkeypatch.setattr(reranker, "CACHE", tmp_path)
+    groups = [Group("supervised", "q1", ("pos", "hardest", "easy"), "nq"), Group("cloze", "q2", ("p", "n"), "nq"),
+              Group("chains", "q3", ("alone",), "hotpotqa")]
+    (tmp_path / "groups-train-0.jsonl").write_text("".join(json.dumps(asdict(g)) + "\n" for g in groups))
+    assert group_triplets(tmp_path, ("supervised", "chains")) == [("q1", "pos", "hardest")]
