@@ -24,6 +24,8 @@ import numpy as np
 
 from compressor.training.evaluate import auc
 from compressor.training.rerank_data import SOURCES, Group, build_groups
+from compressor.training.steps import recent_loss
+from compressor.training.steps import step as take_step
 from retriever.rerank import INITS, LAYERS
 
 CACHE = Path("runs/reranker")
@@ -79,15 +81,9 @@ def train(groups: list[Group], steps: int, *, seed: int = 0, batch_groups: int =
         enc = tokenizer([g.query for g in batch for _ in g.texts], [t for g in batch for t in g.texts],
                         truncation="longest_first", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
         loss = listwise_loss(model(**enc.to(device)), [len(g.texts) for g in batch])
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        for group in opt.param_groups:  # linear decay to 5 %
-            group["lr"] = lr * max(0.05, 1 - (step + 1) / steps)
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
+        take_step(loss, opt, lr, step, steps, losses, bar)
     model.eval()
-    return model, float(np.mean(losses[-25:]))
+    return model, recent_loss(losses)
 
 
 def listwise_loss(logits, sizes: list[int]):

@@ -24,6 +24,8 @@ import numpy as np
 
 from compressor.training.data import Example, build
 from compressor.training.evaluate import auc
+from compressor.training.steps import recent_loss
+from compressor.training.steps import step as take_step
 from retriever.chunker import document_units
 from retriever.sections import titled, unit_titles
 
@@ -169,15 +171,9 @@ def train(examples: list[Example], steps: int, *, seed: int = 0, batch_size: int
             student = torch.cat([q, d])[_interleave(batch_size)]
             target = target.clone()  # encode() runs in inference mode: autograd needs a plain tensor
             loss = loss + DISTIL_WEIGHT * (1 - (student * target).sum(-1)).mean()
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        for group in opt.param_groups:  # linear decay to 5 %
-            group["lr"] = lr * max(0.05, 1 - (step + 1) / steps)
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
+        take_step(loss, opt, lr, step, steps, losses, bar)
     model.eval()
-    return model, float(np.mean(losses[-25:])), len(data)
+    return model, recent_loss(losses), len(data)
 
 
 def _student_and_teacher(layers: list[int] | None, init: str | None = None):
