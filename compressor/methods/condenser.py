@@ -420,7 +420,8 @@ def reranked(relevance: np.ndarray, texts: list[str], query: str | None, request
     candidates = [texts[i] for i in top]
     scores = model.scores(query, candidates)
     if _count_option(request, "rerank_hops", RERANK_HOPS) == 2 and len(top) > 1:
-        scores = _second_rerank_hop(model, query, candidates, scores)
+        titles = section_titles(request.documents, request.units)
+        scores = _second_rerank_hop(model, query, candidates, scores, [titles[i] for i in top])
     fused = (1 - weight) * _rank01(-np.arange(len(top), dtype=float)) + weight * _rank01(scores)
     out = np.asarray(relevance, dtype=float).copy()
     out[top[np.argsort(-fused, kind="stable")]] = out[top]
@@ -428,13 +429,20 @@ def reranked(relevance: np.ndarray, texts: list[str], query: str | None, request
     return out
 
 
-def _second_rerank_hop(model, query: str, candidates: list[str], scores: np.ndarray) -> np.ndarray:
-    """Each candidate's better score: for ``query``, or for ``query`` followed by the best other candidate
-    (the reranker learned such chains: question + hop-1 evidence -> hop-2 evidence)."""
+def _second_rerank_hop(model, query: str, candidates: list[str], scores: np.ndarray,
+                       sections: list[str]) -> np.ndarray:
+    """Each candidate's better score: for ``query``, or for ``query`` followed by the best candidate (the
+    reranker learned such chains: question + hop-1 evidence -> hop-2 evidence). Only candidates of
+    another titled section than that best one can gain: the expanded query otherwise lifts the rest of the
+    hop-1 passage over the bridge passage."""
     best = int(np.argmax(scores))
-    hop = model.scores(f"{query} {candidates[best]}", candidates)
-    hop[best] = -np.inf
-    return np.maximum(scores, hop)
+    others = [k for k, title in enumerate(sections) if title and title != sections[best]]
+    if not others:
+        return scores
+    hop = model.scores(f"{query} {candidates[best]}", [candidates[k] for k in others])
+    out = np.asarray(scores, dtype=float).copy()
+    out[others] = np.maximum(out[others], hop)
+    return out
 
 
 def _rank01(x: np.ndarray) -> np.ndarray:

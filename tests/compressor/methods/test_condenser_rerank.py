@@ -74,10 +74,15 @@ def test_missing_weights_warn_and_leave_the_ranking(monkeypatch, tmp_path):
     assert np.array_equal(out, RELEVANCE)
 
 
-def test_a_second_hop_reads_the_candidates_after_the_best_one(fake):
+def test_a_second_hop_reads_only_other_sections_after_the_best_one(fake, monkeypatch):
+    from compressor.methods import condenser
+
+    sections = ["Alpha", "Beta", "Alpha", "Beta", "Gamma"]
+    monkeypatch.setattr(condenser, "section_titles", lambda documents, units: sections)
     reranked(RELEVANCE, TEXTS, "q", _request(rerank=3, rerank_weight=1.0, rerank_hops=2))
-    assert fake.read == TEXTS[:3] * 2
-    assert fake.queries == ["q", "q c gold gold"]  # the question, then the question and its best candidate
+    # the best of the top 3 is "c gold gold" (section Alpha): the hop reads only the Beta candidate
+    assert fake.read == [*TEXTS[:3], "b gold"]
+    assert fake.queries == ["q", "q c gold gold"]
 
 
 def test_compress_takes_the_rerank_options_and_says_when_weights_are_missing(monkeypatch, tmp_path):
