@@ -27,13 +27,12 @@ import numpy as np
 
 from compressor.training.data import Example, _rows
 from compressor.training.splits import is_dev
-from retriever.chunker import document_units
-from retriever.sections import titled, unit_titles
+from compressor.training.units import MIN_WORDS, units_of
+from retriever.sections import titled
 
 SOURCES = ("supervised", "cloze", "chains")
 #: negatives per group: the best-ranked non-evidence sentences first, then random ones
 HARD, RANDOM = 5, 2
-MIN_WORDS = 4
 #: a maskable span: a run of capitalised words not at the sentence start, or a number of 2+ digits
 _ENTITY = re.compile(r"(?<=\s)(?:[A-Z][\w'’.-]*(?:\s+(?:of|the|de|von|and)?\s*[A-Z][\w'’.-]*)*)|\b\d[\d,.]*\d\b")
 MASK = "what"
@@ -47,29 +46,6 @@ class Group:
     query: str
     texts: tuple[str, ...]
     origin: str = ""  # the dataset it came from
-
-
-@dataclass
-class Units:
-    """A context's titled units (``texts``) and, per unit, whether it holds evidence / an answer."""
-
-    texts: list[str]
-    evidence: list[bool]
-    answer: list[bool]
-
-
-def units_of(ex: Example) -> Units:
-    """``ex``'s chunker units of at least ``MIN_WORDS`` words, titled, with their labels."""
-    spans = [(u.start, u.end) for u in document_units(ex.text)[0] if ex.text[u.start : u.end].strip()]
-    out = Units([], [], [])
-    for (s, e), title in zip(spans, unit_titles(ex.text, [s for s, _ in spans])):
-        text = ex.text[s:e].strip()
-        if len(text.split()) < MIN_WORDS:
-            continue
-        out.texts.append(titled(title, text))
-        out.evidence.append(any(s < b and a < e for a, b in ex.evidence))
-        out.answer.append(any(s <= a < e for a, _ in ex.answers))
-    return out
 
 
 Ranker = Callable[[list[str], str], np.ndarray]

@@ -26,13 +26,12 @@ from compressor.training.data import Example, build
 from compressor.training.evaluate import auc
 from compressor.training.steps import recent_loss
 from compressor.training.steps import step as take_step
-from retriever.chunker import document_units
+from compressor.training.units import MIN_WORDS, unit_spans, units_of
 from retriever.sections import titled, unit_titles
 
 SCALE = 20.0  # cosine → logits temperature of the contrastive loss
 DISTIL_WEIGHT = 5.0  # weight of the student's distance to the teacher (fast retriever only)
 HOP_REPEAT = 2  # second-hop triplets are few (HotpotQA pairs whose two passages are both in the context)
-MIN_WORDS = 4  # shorter units (titles, labels) are scored at inference but are never evidence or negatives
 
 
 def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> list[tuple[str, str, str]]:
@@ -43,19 +42,10 @@ def triplets(examples: list[Example], seed: int = 0, per_example: int = 2) -> li
     for ex in examples:
         if not ex.query or not ex.evidence or ex.source == "kv_retrieval":
             continue
-        pos, neg, ans = [], [], []
-        spans = _unit_spans(ex.text)
-        for (s, e), title in zip(spans, unit_titles(ex.text, [s for s, _ in spans])):
-            text = ex.text[s:e].strip()
-            if len(text.split()) < MIN_WORDS:
-                continue
-            text = titled(title, text)
-            if any(s < b and a < e for a, b in ex.evidence):
-                pos.append(text)
-                if any(s <= a < e for a, _ in ex.answers):
-                    ans.append(text)
-            else:
-                neg.append(text)
+        u = units_of(ex)
+        pos = [t for t, e in zip(u.texts, u.evidence) if e]
+        ans = [t for t, e, a in zip(u.texts, u.evidence, u.answer) if e and a]
+        neg = [t for t, e in zip(u.texts, u.evidence) if not e]
         if not neg:
             continue
         for p in (ans or pos)[:per_example]:
@@ -105,18 +95,13 @@ def group_triplets(data: Path, sources: tuple[str, ...], seed: int = 0) -> list[
             if g.source in sources and len(g.texts) > 1]
 
 
-def _unit_spans(text: str) -> list[tuple[int, int]]:
-    """The units the chunker makes of ``text`` (sentences line by line): what inference scores."""
-    return [(u.start, u.end) for u in document_units(text)[0] if text[u.start : u.end].strip()]
-
-
 def dev_ranking(encode, dev: list[Example]) -> dict[str, dict[str, float]]:
     """Per source: mean AUC of evidence vs other sentences by cosine to the question, and precision@1."""
     scores: dict[str, tuple[list[float], list[float]]] = {}
     for ex in dev:
         if not ex.query or not ex.evidence:
             continue
-        spans = _unit_spans(ex.text)
+        spans = unit_spans(ex.text)
         labels = np.array([any(s < b and a < e for a, b in ex.evidence) for s, e in spans])
         if labels.all() or not labels.any():
             continue
