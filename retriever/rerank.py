@@ -1,10 +1,10 @@
 """Sentence reranker: a small cross-encoder reading (question, titled sentence) pairs.
 
-MiniLM layers (started from the token model's cross-encoder, ``INITS``), mean-pooled, with a linear relevance head,
-trained listwise on groups of one evidence sentence and hard negatives
+MiniLM layers (started from the token model's cross-encoder, ``INITS``), mean-pooled, with a linear
+relevance head, trained listwise on groups of one evidence sentence and hard negatives
 (``python -m compressor.training.reranker``). It rescores only the best candidates of the hybrid
-retriever, so its cost does not grow with the input. Weights ship as an fp16 delta over the base MiniLM
-without its frozen word embeddings (``retriever.deltas``).
+retriever, so its cost does not grow with the input. Weights are stored as an fp16 delta over the base
+MiniLM without its frozen word embeddings (``retriever.deltas``); they are not shipped (model card).
 """
 
 from __future__ import annotations
@@ -173,10 +173,9 @@ def get_reranker(name: str = "condenser-reranker", device: str = "cpu", int8: bo
 
 def clear_reranker_caches() -> None:
     """Forget the remembered scores of every reranker loaded so far (benchmarks time cold documents)."""
-    if _shared.cache_info().currsize:
-        for reranker in _LOADED:
-            with reranker._lock:
-                reranker._cache.clear()
+    for reranker in _LOADED:
+        with reranker._lock:
+            reranker._cache.clear()
 
 
 def reranker_available(name: str = "condenser-reranker") -> bool:

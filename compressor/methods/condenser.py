@@ -90,8 +90,9 @@ TITLE_LINES = 3
 #: unchanged. With the question's own sections linked too: training 595. HotpotQA as "Document [i](Title: ...)"
 #: lines: dev 122 -> 127, training 581 -> 588. 0 turns it off.
 LINKS = 3
-#: candidates the sentence reranker (``retriever.rerank``, a 3-layer cross-encoder) rescores: the best
-#: this many of the hybrid relevance are reordered among themselves; 0 turns the stage off
+#: candidates the sentence reranker (``retriever.rerank``, a 6-layer cross-encoder) rescores: the best
+#: this many of the hybrid relevance are reordered among themselves; 0 turns the stage off (it kept no more
+#: answers under the cross-validated protocol and costs ~1 s per call: model card)
 RERANK = 0
 #: the reranker's share of that reordering (rank fusion with the hybrid relevance)
 RERANK_WEIGHT = 0.5
