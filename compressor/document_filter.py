@@ -104,9 +104,7 @@ def run_with_document_filter(pipeline: Pipeline, context: Any, query: Any, rate:
     scores = document_relevance(documents, query) if query is not None else None
     keep = kept_documents(scores, len(documents), top_n, min_relevance)
     original = count_tokens(join_documents(documents), encoding)
-    if rate is None and target_tokens is None:
-        rate = pipeline.config.rate
-    budget = resolve_budget(original, rate, target_tokens)
+    budget = resolve_budget(original, pipeline._rate(rate), target_tokens)
     if keep:
         inner = pipeline.run([documents[i] for i in keep], query, target_tokens=budget, method=method,
                              **options)

@@ -36,9 +36,7 @@ def run_with_instruction(pipeline: Pipeline, context: Any, query: Any, rate: Any
     encoding = pipeline._encoding(options)
     head = instruction + INSTRUCTION_SEPARATOR
     original = count_tokens(head + join_documents(documents), encoding)
-    if rate is None and target_tokens is None:
-        rate = pipeline.config.rate
-    budget = resolve_budget(original, rate, target_tokens)
+    budget = resolve_budget(original, pipeline._rate(rate), target_tokens)
     head_tokens = count_tokens(head, encoding)
     if head_tokens >= budget:
         raise ValueError(f"instruction: its {head_tokens} tokens leave nothing of the {budget}-token budget "

@@ -289,8 +289,7 @@ def compress_structured(pipeline: Pipeline, checked: _Checked) -> CompressionRes
         return None
     encoding = pipeline._encoding(checked.pipeline_opts)
     original = count_tokens(text, encoding)
-    rate = pipeline.config.rate if checked.rate is None and checked.target_tokens is None else checked.rate
-    budget = resolve_budget(original, rate, checked.target_tokens)
+    budget = resolve_budget(original, pipeline._rate(checked.rate), checked.target_tokens)
     if original <= budget:
         return None
     min_fill = pipeline.config.min_fill

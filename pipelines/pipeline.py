@@ -217,8 +217,7 @@ class Pipeline:
             # ---
             original_text = join_documents(documents)
             original = count_tokens(original_text, encoding)
-            rate = self.config.rate if c.rate is None and c.target_tokens is None else c.rate
-            budget = protection.budget(original, rate, c.target_tokens)
+            budget = protection.budget(original, self._rate(c.rate), c.target_tokens)
             if original <= budget:
                 result = self._unchanged(documents, c.is_list, original_text, original, c.name, budget,
                                          encoding, timings)
@@ -253,6 +252,11 @@ class Pipeline:
         else:
             result.documents = None
         return result
+
+    def _rate(self, rate: float | None) -> float:
+        """``rate``, or the configured default when the call gave none (a ``target_tokens`` budget, when
+        given, ignores it)."""
+        return self.config.rate if rate is None else rate
 
     def _encoding(self, opts: dict[str, Any]) -> str:
         if opts.get("encoding") is not None and opts.get("model") is not None:
