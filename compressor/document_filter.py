@@ -75,6 +75,19 @@ def _filter_options(options: dict[str, Any]) -> tuple[int | None, float | None, 
     return top_n, None if threshold is None else float(threshold), report
 
 
+def filter_options(question: str | None, top_n: int | None = None,
+                   min_relevance: float | None = None) -> dict[str, Any]:
+    """The ``compress`` options of a joint document filter, as the LangChain and LlamaIndex adapters pass
+    them: the documents' absolute relevance and ``min_relevance`` (both need a question), and ``top_n``,
+    each only when it applies."""
+    options: dict[str, Any] = {"document_relevance": True} if question else {}
+    if top_n is not None:
+        options["top_n"] = top_n
+    if min_relevance is not None and question:
+        options["min_relevance"] = min_relevance
+    return options
+
+
 def kept_documents(scores: list[float] | None, count: int, top_n: int | None,
                    min_relevance: float | None) -> list[int]:
     """Indices (in input order) of the documents that pass ``min_relevance`` and ``top_n``; without scores

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from compressor.document_filter import kept_documents
+from compressor.document_filter import filter_options, kept_documents
 from compressor.result import CompressionResult
 from compressor.tokens import count_tokens
 
@@ -107,7 +107,7 @@ class CondenserCompressor(BaseDocumentCompressor):
             async def one(doc: Document) -> CompressionResult:
                 async with gate:
                     return await client.compress(doc.page_content, question,
-                                                 **self._args(self._relevance_extra(question)))
+                                                 **self._args(filter_options(question)))
 
             results = await asyncio.gather(*(one(d) for d in live))
         return self._per_document(live, list(results), len(docs))
@@ -120,20 +120,11 @@ class CondenserCompressor(BaseDocumentCompressor):
         if self.mode == "joint":
             return _joint_documents(live, run([d.page_content for d in live], self._joint_extra(question)),
                                     len(docs))
-        extra = self._relevance_extra(question)
+        extra = filter_options(question)
         return self._per_document(live, [run(d.page_content, extra) for d in live], len(docs))
 
-    def _relevance_extra(self, question: str | None) -> dict[str, Any]:
-        """Options asking the pipeline for the documents' absolute relevance (needs a question)."""
-        return {"document_relevance": True} if question else {}
-
     def _joint_extra(self, question: str | None) -> dict[str, Any]:
-        extra = self._relevance_extra(question)
-        if self.top_n is not None:
-            extra["top_n"] = self.top_n
-        if self.min_relevance is not None and question:
-            extra["min_relevance"] = self.min_relevance
-        return extra
+        return filter_options(question, self.top_n, self.min_relevance)
 
     def _per_document(self, docs: list[Document], results: list[CompressionResult],
                       received: int) -> list[Document]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from compressor.document_filter import filter_options
 from compressor.result import CompressionResult
 from compressor.tokens import count_tokens
 
@@ -101,13 +102,7 @@ class CondenserNodePostprocessor(BaseNodePostprocessor):
         return _assemble(live, texts, result, len(nodes))
 
     def _args(self, question: str | None) -> dict[str, Any]:
-        options = dict(self.additional_compress_kwargs)
-        if question:  # the absolute relevance of each node, and the filters on it, need a question
-            options["document_relevance"] = True
-            if self.min_relevance is not None:
-                options["min_relevance"] = self.min_relevance
-        if self.top_n is not None:
-            options["top_n"] = self.top_n
+        options = {**self.additional_compress_kwargs, **filter_options(question, self.top_n, self.min_relevance)}
         if self.device_map is not None:
             options.setdefault("device", self.device_map)
         budget: dict[str, Any] = {"rate": self.rate}
