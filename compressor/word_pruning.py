@@ -28,6 +28,7 @@ import re
 import numpy as np
 
 from compressor.tokens import count_tokens, get_encoding
+from retriever.sentences import CJK_CHARS
 
 ANSWER = 10.0
 FACT = 4.0
@@ -74,7 +75,7 @@ _WORD = re.compile(r"\S+")
 _TRAILING = ",;:"
 _CORE = re.compile(r"^[\W_]*(.*?)[\W_]*$", re.DOTALL)
 _CODE = re.compile(r"\w[_/\\@#:=.<>{}()\[\]]+\w|[a-z][A-Z]|[`(){}\[\]=<>]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = re.compile(f"[{CJK_CHARS}]")
 
 
 def has_cjk(text: str) -> bool:

@@ -11,6 +11,9 @@ import re
 
 import blingfire
 
+#: CJK characters (kana, CJK ideographs and extension A, Hangul syllables, compatibility ideographs), as a
+#: regex character-class body: text of them has no spaces between words
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 #: where a CJK sentence ends: after ``。！？；`` and any closing quotes or brackets that follow them
 _CJK_END = re.compile(r"[。！？；]+[”’」』）》】〉\"']*")
 #: closers blingfire moves to the start of the next sentence ("他说：“好。" + "”然后走了。")

@@ -10,7 +10,9 @@ import re
 
 import numpy as np
 
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+from retriever.sentences import CJK_CHARS
+
+_WORD = re.compile(f"[{CJK_CHARS}]|[^\\s{CJK_CHARS}]+")
 
 
 def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
