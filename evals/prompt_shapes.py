@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compressor import compress
+from compressor.structured import parse_json_document
 from compressor.tokens import count_tokens
 from evals.data.io import read_jsonl
 from evals.qa_sets import answer_in, data_dir, load
@@ -353,20 +354,12 @@ def run_case(case: Case, rate: float, method: str, min_tokens: int, m: Measured)
 def _add_result(m: Measured, result, context: str, rate: float) -> None:
     document = result.documents[0] if result.documents else None
     stripped = context.replace("<keep>", "").replace("</keep>", "")
-    is_json = stripped.lstrip().startswith(("{", "[")) and _is_json(stripped)
+    is_json = parse_json_document(stripped) is not None
     if not is_json and result.kept and result.ratio > 1:
         m.fragments += fragments(document or stripped, result.kept, result.text)
     m.tokens_in += result.original_tokens
     m.tokens_out += result.compressed_tokens
     m.budget += rate * result.original_tokens
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
